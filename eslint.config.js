@@ -1,0 +1,38 @@
+// Lint with zero warnings allowed (`npm run lint`). The import restrictions make the dependency
+// direction of DESIGN.md part of the build: protocol imports nothing of ours, the client never
+// loads the LLM SDKs or the LLM layer.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const llmSdks = ['@anthropic-ai/sdk', '@anthropic-ai/sdk/*', 'openai', 'openai/*'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly',
+        clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly',
+        URL: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'src/protocol is pure: it imports nothing of ours.' }] }],
+    },
+  },
+  {
+    files: ['src/client/**/*.ts', 'src/transport/**/*.ts', 'src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: llmSdks.filter((p) => !p.endsWith('*')).map((name) => ({ name, message: 'LLM SDKs load in the daemon only.' })),
+        patterns: [{ group: ['../llm/*', '../daemon/*', ...llmSdks], message: 'The client and the lower layers never import the daemon or the LLM layer.' }],
+      }],
+    },
+  },
+);
