@@ -1,0 +1,22 @@
+/**
+ * Decides what `omnish ...` means: a CLI command (`omnish sessions`, `--help`, `--version`) or a
+ * shell invocation (no arguments, shell flags such as `-l` or `-c CMD`, a script operand).
+ */
+import { runAsShell, type LaunchInfo } from './main.js';
+
+/** Flags that belong to omnish's CLI rather than to the wrapped shell. */
+const CLI_FLAGS = new Set(['-h', '--help', '-V', '--version', 'help']);
+
+/** Entry point used by bin/omnish.js. */
+export async function main(launch: LaunchInfo): Promise<void> {
+  const first = launch.args[0];
+  if (first !== undefined) {
+    const { COMMANDS } = await import('../commands/index.js');
+    if (CLI_FLAGS.has(first) || COMMANDS.some((c) => c.name === first)) {
+      const { runCli } = await import('../commands/cli.js');
+      await runCli(launch.args);
+      return;
+    }
+  }
+  await runAsShell(launch);
+}

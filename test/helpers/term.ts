@@ -1,0 +1,220 @@
+/**
+ * A real terminal for end-to-end tests: spawns a program in a node-pty pty (playing the user's
+ * terminal emulator), records every byte it writes, renders the screen with @xterm/headless and
+ * waits on conditions with deadlines, never on fixed sleeps.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import xterm from '@xterm/headless';
+import * as nodePty from 'node-pty';
+import stripAnsi from 'strip-ansi';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const OMNISH = join(ROOT, 'bin', 'omnish.js');
+
+export interface Spawned {
+  exitCode: number;
+  signal?: number;
+}
+
+/** Waits until `check` returns a truthy value, polling every 10 ms; rejects with `what` after `timeoutMs`. */
+export async function waitUntil<T>(check: () => T | undefined | false | null, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export class Term {
+  readonly chunks: Buffer[] = [];
+  private total = 0;
+  readonly exited: Promise<Spawned>;
+  private status: Spawned | undefined;
+  private readonly pty: nodePty.IPty;
+
+  constructor(file: string, args: string[], opts: { env?: Record<string, string>; cols?: number; rows?: number; cwd?: string } = {}) {
+    this.pty = nodePty.spawn(file, args, {
+      name: 'xterm-256color',
+      cols: opts.cols ?? 80,
+      rows: opts.rows ?? 24,
+      cwd: opts.cwd ?? ROOT,
+      env: opts.env ?? testEnv(),
+      encoding: null,
+    });
+    this.pty.onData((d) => {
+      const buf = d as unknown as Buffer;
+      this.chunks.push(buf);
+      this.total += buf.length;
+    });
+    this.exited = new Promise((res) => {
+      this.pty.onExit(({ exitCode, signal }) => {
+        this.status = signal ? { exitCode, signal } : { exitCode };
+        res(this.status);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  /** Every byte received so far. */
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks, this.total);
+  }
+
+  /** Everything received so far, one char per byte (latin1), so byte offsets stay exact. */
+  text(): string {
+    return this.bytes().toString('latin1');
+  }
+
+  /** Length in bytes of what has arrived so far: a mark for `waitFor(..., { since })`. */
+  mark(): number {
+    return this.total;
+  }
+
+  write(data: string | Buffer): void {
+    this.pty.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.pty.resize(cols, rows);
+  }
+
+  kill(signal = 'SIGKILL'): void {
+    try {
+      this.pty.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Waits until the output after byte `since` contains `needle` (string or RegExp); returns that output. */
+  async waitFor(needle: string | RegExp, opts: { since?: number; timeoutMs?: number } = {}): Promise<string> {
+    const since = opts.since ?? 0;
+    return waitUntil(
+      () => {
+        const text = this.bytes().subarray(since).toString('latin1');
+        const hit = typeof needle === 'string' ? text.includes(needle) : needle.test(text);
+        return hit ? text : undefined;
+      },
+      `${String(needle)} in terminal output; got tail ${JSON.stringify(this.text().slice(-300))}`,
+      opts.timeoutMs,
+    );
+  }
+
+  /** Waits for the program to exit. */
+  async waitExit(timeoutMs = 10_000): Promise<Spawned> {
+    await waitUntil(() => this.status, `exit of pid ${this.pid}; tail ${JSON.stringify(this.text().slice(-300))}`, timeoutMs);
+    return this.status as Spawned;
+  }
+
+  /** Waits until the rendered screen satisfies `check`; returns the screen. */
+  async waitScreen(check: (screen: string[]) => boolean, what: string, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = await this.screen();
+      if (check(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The screen as a terminal would show it now: one string per row, trailing spaces trimmed. */
+  async screen(cols = 80, rows = 24): Promise<string[]> {
+    const term = new xterm.Terminal({ cols, rows, allowProposedApi: true });
+    await new Promise<void>((r) => term.write(this.bytes(), r));
+    const buf = term.buffer.active;
+    const lines: string[] = [];
+    for (let y = 0; y < rows; y++) lines.push(buf.getLine(buf.viewportY + y)?.translateToString(true) ?? '');
+    term.dispose();
+    return lines;
+  }
+}
+
+/** A private temporary directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'omnish-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }) };
+}
+
+/**
+ * An isolated environment: no user config, data and socket in `dir`, a fixed prompt, bash as the
+ * real shell unless overridden.
+ */
+export function testEnv(dir = tmpdir(), extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: dir,
+    TERM: 'xterm-256color',
+    LANG: 'C.UTF-8',
+    PS1: 'PROMPT$ ',
+    LESSHISTFILE: '-',
+    OMNISH_SHELL: '/bin/bash',
+    OMNISH_CONFIG: join(dir, 'config.toml'),
+    OMNISH_DATA_DIR: join(dir, 'data'),
+    OMNISH_SOCKET: join(dir, 'run', 'omnish.sock'),
+    ...extra,
+  };
+}
+
+/** Starts omnish (wrapping bash without rc files) in a new terminal. */
+export function startOmnish(dir: string, opts: { args?: string[]; env?: Record<string, string>; cols?: number; rows?: number } = {}): Term {
+  return new Term(process.execPath, [OMNISH, ...(opts.args ?? ['--norc', '--noprofile'])], {
+    env: testEnv(dir, opts.env),
+    cols: opts.cols,
+    rows: opts.rows,
+  });
+}
+
+/** A command line whose output marker cannot be confused with its echo: prints `<tag>:<n>` via arithmetic. */
+export function marked(tag: string): { cmd: string; out: string } {
+  return { cmd: `echo ${tag}:$((40+2))`, out: `${tag}:42` };
+}
+
+/** pids of the descendants of `root` whose command line contains `needle` (from ps). */
+export function descendantPids(root: number, needle: string): number[] {
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const m = /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(line);
+      return m ? { pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? '' } : undefined;
+    })
+    .filter((r): r is { pid: number; ppid: number; args: string } => r !== undefined);
+  const inTree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) {
+      if (inTree.has(r.ppid) && !inTree.has(r.pid)) {
+        inTree.add(r.pid);
+        grew = true;
+      }
+    }
+  }
+  return rows.filter((r) => r.pid !== root && inTree.has(r.pid) && r.args.includes(needle)).map((r) => r.pid);
+}
+
+/** Types a command line and waits until it has run: the shell is ready for the next one. */
+export async function ready(t: Term): Promise<void> {
+  await runIn(t, 'true');
+}
+
+/**
+ * Runs a command line at the shell prompt in `t` and returns its output (escape sequences and
+ * carriage returns removed), found between the echoed line and an end marker.
+ */
+export async function runIn(t: Term, cmd: string, timeoutMs?: number): Promise<string> {
+  const since = t.mark();
+  const begin = marked('BEGIN');
+  const end = marked('END');
+  t.write(`${begin.cmd}; ${cmd}; ${end.cmd}\r`);
+  const out = await t.waitFor(end.out, { since, timeoutMs });
+  const from = out.lastIndexOf(begin.out) + begin.out.length;
+  return stripAnsi(out.slice(from, out.lastIndexOf(end.out))).replace(/\r/g, '').replace(/^\n/, '');
+}
