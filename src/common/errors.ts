@@ -1,3 +1,5 @@
+import { ProtocolError } from '../protocol/errors.js';
+
 /**
  * The few typed errors omnish raises on purpose. The CLI's top level turns any of them into one
  * line on stderr and a non-zero exit; anything else is a bug and keeps its stack trace.
@@ -14,7 +16,7 @@ export class OmnishError extends Error {
 }
 
 /** A frame or message on the wire broke the protocol (docs/protocol.md). Fatal for that connection only. */
-export class ProtocolError extends OmnishError {}
+export { ProtocolError } from '../protocol/errors.js';
 
 /** The daemon could not be reached or started. */
 export class DaemonUnavailableError extends OmnishError {}
@@ -31,6 +33,6 @@ export class UsageError extends OmnishError {
 export class StoreError extends OmnishError {}
 
 /** True for errors whose message is meant for the user (no stack trace needed). */
-export function isUserFacing(err: unknown): err is OmnishError {
-  return err instanceof OmnishError;
+export function isUserFacing(err: unknown): err is OmnishError | ProtocolError {
+  return err instanceof OmnishError || err instanceof ProtocolError;
 }

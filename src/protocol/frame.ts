@@ -1,0 +1,253 @@
+/**
+ * Frame encoder and streaming decoder for the format drawn in messages.ts. Pure: no I/O.
+ */
+import { Packr } from 'msgpackr';
+import { ProtocolError } from './errors.js';
+import {
+  FRAME_MAGIC,
+  HEADER_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MessageType,
+  isClientCode,
+  messageName,
+  type Message,
+  type MessageName,
+} from './messages.js';
+import { validatePayload } from './schema.js';
+
+/**
+ * Plain MessagePack: maps stay maps (no msgpackr "records" extension, which is stateful and not
+ * portable), fixmaps for small maps, 64-bit integers decode to numbers (all our numbers are < 2^53).
+ */
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, int64AsType: 'number' });
+
+const hex = (code: number): string => `0x${code.toString(16).padStart(2, '0')}`;
+
+/**
+ * Encodes one message as a complete frame.
+ * The message is validated first, so a sender cannot put a frame on the wire that the peer rejects.
+ * @returns a new Buffer: 7 header bytes + MessagePack payload
+ * @throws ProtocolError if the message does not match its schema (INVALID) or its payload exceeds
+ *   MAX_PAYLOAD_BYTES (TOO_LARGE)
+ */
+export function encodeFrame(msg: Message): Buffer {
+  const code = MessageType[msg.type];
+  if (code === undefined) throw new ProtocolError('UNKNOWN_TYPE', `cannot encode message type ${String(msg.type)}`);
+  // msgpackr returns a view of its reusable scratch buffer: copy it into the frame right away.
+  const payload = packr.pack(validatePayload(msg.type, msg));
+  if (payload.length > MAX_PAYLOAD_BYTES) {
+    const what = `${msg.type} payload is ${payload.length} bytes`;
+    throw new ProtocolError('TOO_LARGE', `${what}, over the ${MAX_PAYLOAD_BYTES}-byte cap`);
+  }
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  frame.writeUInt16BE(FRAME_MAGIC, 0);
+  frame.writeUInt32BE(payload.length, 2);
+  frame[6] = code;
+  payload.copy(frame, HEADER_BYTES);
+  return frame;
+}
+
+/** Options of {@link FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /**
+   * What a frame of a type this decoder does not accept means: 'throw' a ProtocolError
+   * (UNKNOWN_TYPE, as soon as the header arrives) or 'skip' its payload silently. The daemon
+   * throws; the client skips, so a newer daemon may add messages. Default 'throw'.
+   */
+  onUnknown?: 'throw' | 'skip';
+  /**
+   * Who writes the stream: 'client' accepts only client→daemon codes (0x01…0x7f), 'daemon' only
+   * daemon→client codes (0x81…0xff); the others count as unknown. Default: accept every known code.
+   */
+  from?: 'client' | 'daemon';
+  /** Payload cap in bytes; at most MAX_PAYLOAD_BYTES (the default). */
+  maxPayloadBytes?: number;
+}
+
+/**
+ * Streaming decoder: feed it chunks as they arrive, get whole messages back.
+ *
+ * Chunks are kept in a list, never concatenated; a payload that lies within one chunk is decoded
+ * in place, one spread over several chunks is copied once. Decoded `IoData.data` may therefore be
+ * a view into a pushed chunk: do not modify chunks after pushing them.
+ * After a ProtocolError the decoder is dead (it does not resynchronise); drop the connection.
+ */
+export class FrameDecoder {
+  private readonly chunks: Buffer[] = [];
+  /** Read position in chunks[0]. */
+  private offset = 0;
+  /** Unconsumed bytes across all chunks. */
+  private buffered = 0;
+  /** Header of the frame whose payload we wait for, once its 7 header bytes are consumed. */
+  private pending: { code: number; name: MessageName | undefined; length: number } | null = null;
+  private failed: ProtocolError | null = null;
+  private readonly onUnknown: 'throw' | 'skip';
+  private readonly from: 'client' | 'daemon' | undefined;
+  private readonly maxPayload: number;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.onUnknown = options.onUnknown ?? 'throw';
+    this.from = options.from;
+    this.maxPayload = Math.min(options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
+  }
+
+  /** Bytes received but not yet part of a decoded (or skipped) frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /**
+   * Adds a chunk of the stream and returns the messages it completes, in order (often none).
+   * @throws ProtocolError on bad magic, a length over the cap (before the payload is buffered), an
+   *   unknown type with onUnknown 'throw', invalid MessagePack or a schema violation. Messages
+   *   decoded from this chunk before the bad frame are in the error's `decoded`.
+   */
+  push(chunk: Buffer): Message[] {
+    if (this.failed) {
+      throw new ProtocolError('DECODER_FAILED', `stream already failed: ${this.failed.message}`, { cause: this.failed });
+    }
+    const out: Message[] = [];
+    if (chunk.length === 0) return out;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    try {
+      this.drain(out);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err; // a bug, not the peer's fault
+      this.failed = new ProtocolError(err.code, err.message, { cause: err.cause, decoded: out });
+      throw this.failed;
+    }
+    return out;
+  }
+
+  /**
+   * Declares the end of the stream. A clean end (between frames) returns nothing.
+   * @throws ProtocolError (TRUNCATED) if bytes of an incomplete frame remain
+   */
+  end(): void {
+    if (this.failed || (this.buffered === 0 && !this.pending)) return;
+    const p = this.pending;
+    const what = p
+      ? `${p.name ?? hex(p.code)} frame: ${this.buffered} of ${p.length} payload bytes`
+      : `frame header: ${this.buffered} of ${HEADER_BYTES} bytes`;
+    this.failed = new ProtocolError('TRUNCATED', `stream ended inside a ${what}`);
+    throw this.failed;
+  }
+
+  private drain(out: Message[]): void {
+    for (;;) {
+      if (!this.pending && !this.readHeader()) return;
+      const p = this.pending!;
+      if (!p.name || !this.accepts(p.code)) {
+        // Skipping an unknown type (onUnknown 'skip'): discard bytes as they come, never buffer them.
+        const n = Math.min(p.length, this.buffered);
+        this.discard(n);
+        p.length -= n;
+        if (p.length > 0) return;
+        this.pending = null;
+        continue;
+      }
+      if (this.buffered < p.length) return;
+      this.pending = null;
+      const payload = this.take(p.length);
+      let value: unknown;
+      try {
+        value = packr.unpack(payload);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new ProtocolError('BAD_MSGPACK', `${p.name} payload is not valid MessagePack: ${why}`, { cause: err });
+      }
+      out.push({ type: p.name, ...validatePayload(p.name, value) } as Message);
+    }
+  }
+
+  /** Consumes a header if all 7 bytes are here; checks magic and length as soon as their bytes are. */
+  private readHeader(): boolean {
+    if (this.buffered === 0) return false;
+    const n = Math.min(this.buffered, HEADER_BYTES);
+    const first = this.chunks[0]!;
+    let h: Buffer;
+    if (first.length - this.offset >= n) {
+      h = first.subarray(this.offset, this.offset + n); // usual case: no copy
+    } else {
+      h = Buffer.allocUnsafe(n);
+      this.peek(h);
+    }
+    if (h[0] !== FRAME_MAGIC >> 8 || (n >= 2 && h[1] !== (FRAME_MAGIC & 0xff))) {
+      throw new ProtocolError('BAD_MAGIC', `bad frame magic 0x${h.subarray(0, 2).toString('hex')} (expected 0x4f4d "OM")`);
+    }
+    if (n >= 6) {
+      const length = h.readUInt32BE(2);
+      if (length > this.maxPayload) {
+        throw new ProtocolError('TOO_LARGE', `frame length ${length} is over the ${this.maxPayload}-byte cap`);
+      }
+    }
+    if (n < HEADER_BYTES) return false;
+    const code = h[6]!;
+    const name = messageName(code);
+    if ((!name || !this.accepts(code)) && this.onUnknown === 'throw') {
+      const what = name ? `${name} (${hex(code)}) is not expected from a ${this.from}` : `unknown message type ${hex(code)}`;
+      throw new ProtocolError('UNKNOWN_TYPE', what);
+    }
+    this.discard(HEADER_BYTES);
+    this.pending = { code, name, length: h.readUInt32BE(2) };
+    return true;
+  }
+
+  private accepts(code: number): boolean {
+    return this.from === undefined || isClientCode(code) === (this.from === 'client');
+  }
+
+  /** Copies the first `dst.length` unconsumed bytes into dst without consuming them. */
+  private peek(dst: Buffer): void {
+    let off = this.offset;
+    let filled = 0;
+    for (let i = 0; filled < dst.length; i++, off = 0) {
+      filled += this.chunks[i]!.copy(dst, filled, off);
+    }
+  }
+
+  /** Consumes n bytes: a view if they lie in one chunk, else one copy. */
+  private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    const first = this.chunks[0]!;
+    if (first.length - this.offset >= n) {
+      const view = first.subarray(this.offset, this.offset + n);
+      this.discard(n);
+      return view;
+    }
+    const dst = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let i = 0;
+    let off = this.offset;
+    while (filled < n) {
+      const c = this.chunks[i]!;
+      const k = Math.min(c.length - off, n - filled);
+      c.copy(dst, filled, off, off + k);
+      filled += k;
+      if (off + k === c.length) {
+        i++;
+        off = 0;
+      } else {
+        off += k;
+      }
+    }
+    this.chunks.splice(0, i); // one splice for all consumed chunks: linear, not quadratic
+    this.offset = off;
+    this.buffered -= n;
+    return dst;
+  }
+
+  /** Drops n unconsumed bytes. */
+  private discard(n: number): void {
+    this.buffered -= n;
+    let i = 0;
+    let off = this.offset + n;
+    while (i < this.chunks.length && off >= this.chunks[i]!.length) {
+      off -= this.chunks[i]!.length;
+      i++;
+    }
+    if (i > 0) this.chunks.splice(0, i);
+    this.offset = this.chunks.length ? off : 0;
+  }
+}
