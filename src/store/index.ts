@@ -1,0 +1,16 @@
+/**
+ * The on-disk session store (docs/store-format.md): session directories with meta.json,
+ * stream.bin and events.jsonl. Used by the daemon (writing) and the CLI (reading).
+ */
+export {
+  HEADER_SIZE, MAX_PAYLOAD, RECORD_HEADER_SIZE, RecordKind, STREAM_MAGIC, STREAM_VERSION,
+  type StreamRecord,
+} from './format.js';
+export { StreamReader, readStream, scanStream, type StreamEnd, type StreamReaderOptions, type StreamScan } from './reader.js';
+export { StreamWriter, type StreamWriterOptions } from './writer.js';
+export {
+  META_FORMAT_VERSION, parseMeta, readMeta, updateMeta, writeMeta,
+  type EndReason, type MetaPatch, type NewSessionMeta, type SessionId, type SessionMeta,
+} from './meta.js';
+export { EVENTS_FILE, appendEvent, readEvents } from './events.js';
+export { STREAM_FILE, SessionHandle, SessionStore, sessionDirName, type StoredSession } from './store.js';
