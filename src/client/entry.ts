@@ -10,7 +10,9 @@ const CLI_FLAGS = new Set(['-h', '--help', '-V', '--version', 'help']);
 /** Entry point used by bin/omnish.js. */
 export async function main(launch: LaunchInfo): Promise<void> {
   const first = launch.args[0];
-  if (first !== undefined) {
+  // Shell flags (-l, --norc) never name a command: only look the table up for a bare word, so a
+  // login shell does not pay for loading the CLI.
+  if (first !== undefined && (CLI_FLAGS.has(first) || !first.startsWith('-'))) {
     const { COMMANDS } = await import('../commands/index.js');
     if (CLI_FLAGS.has(first) || COMMANDS.some((c) => c.name === first)) {
       const { runCli } = await import('../commands/cli.js');

@@ -5,11 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isUserFacing } from '../common/errors.js';
+import { runtimeDir, socketPath } from '../common/paths.js';
+import { spawnDaemon } from '../transport/autostart.js';
+import { readToken, TOKEN_FILE, UnixTransport } from '../transport/index.js';
 import { loadConfig, type OmnishConfig } from '../config/config.js';
 import { execShell } from './exec.js';
 import { classifyInvocation, isLoginProgram, SESSION_ENV, type Invocation } from './invocation.js';
 import { isUtf8Locale, spawnShellPty, type Pty } from './pty.js';
+import { Recorder, sessionInfo } from './recorder.js';
 import { exitCodeOf, runRelay } from './relay.js';
 import { resolveShell } from './shell.js';
 import { ProcessTerminal, saveTermios } from './terminal.js';
@@ -58,7 +63,7 @@ export async function runAsShell(launch: LaunchInfo): Promise<void> {
     execShell(shell.path, invocation.shellArgs, invocation.login);
     return;
   }
-  await wrap(shell.path, invocation);
+  await wrap(shell.path, invocation, config);
 }
 
 /** Arguments for the wrapped shell: node-pty cannot set argv[0], so a login shell gets `-l`. */
@@ -68,7 +73,7 @@ function wrappedArgs(invocation: Invocation): string[] {
   return invocation.login && !hasLoginFlag ? ['-l', ...args] : args;
 }
 
-async function wrap(shellPath: string, invocation: Invocation): Promise<void> {
+async function wrap(shellPath: string, invocation: Invocation, config: OmnishConfig): Promise<void> {
   let terminal: ProcessTerminal | undefined;
   let pty: Pty;
   const sessionId = randomBytes(6).toString('hex');
@@ -94,10 +99,25 @@ async function wrap(shellPath: string, invocation: Invocation): Promise<void> {
     return;
   }
   installExitPaths(terminal, pty);
-  const status = await runRelay({ pty, terminal, sinks: [] });
+  const recorder = startRecorder(sessionId, shellPath, pty.pid, terminal.size(), config.daemon.autostart);
+  const status = await runRelay({ pty, terminal, sinks: [recorder] });
   terminal.restore();
   terminal.close();
+  // Give the daemon a moment to take the rest of the session; never hold the user's exit long.
+  await recorder.drain(RECORDER_DRAIN_MS);
   process.exit(exitCodeOf(status));
+}
+
+/** How long omnish waits at exit for the daemon to take the end of the session (ms). */
+const RECORDER_DRAIN_MS = 1000;
+
+/** The copy of the session for omnishd; the daemon is started on demand. */
+function startRecorder(sessionId: string, shell: string, shellPid: number, size: { cols: number; rows: number }, autostart: boolean): Recorder {
+  const tokenPath = join(runtimeDir(), TOKEN_FILE);
+  return new Recorder(new UnixTransport(socketPath(), { connectTimeoutMs: 1000 }), sessionInfo(sessionId, shell, shellPid, size), {
+    token: () => readToken(tokenPath),
+    startDaemon: autostart ? () => spawnDaemon() : undefined,
+  });
 }
 
 /**

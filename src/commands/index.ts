@@ -1,4 +1,7 @@
 /** Every user command, in the order `--help` lists them. */
 import type { CommandSpec } from './registry.js';
+import { replayCommand } from './replay.js';
+import { sessionsCommand } from './sessions.js';
+import { statusCommand } from './status.js';
 
-export const COMMANDS: readonly CommandSpec[] = [];
+export const COMMANDS: readonly CommandSpec[] = [sessionsCommand, replayCommand, statusCommand];

@@ -52,3 +52,8 @@ export function stateDir(env: Env = process.env): string {
   const base = env.XDG_STATE_HOME || join(home(env), '.local', 'state');
   return join(base, 'omnish');
 }
+
+/** Path of the daemon's pid file, beside its socket. */
+export function daemonPidPath(env: Env = process.env): string {
+  return join(runtimeDir(env), 'omnishd.pid');
+}

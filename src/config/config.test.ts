@@ -16,11 +16,16 @@ function load(text: string) {
 
 describe('loadConfig', () => {
   it('returns defaults when the file does not exist', () => {
-    expect(loadConfig(join(dir, 'missing.toml'))).toEqual({ shell: {} });
+    expect(loadConfig(join(dir, 'missing.toml'))).toEqual({ shell: {}, daemon: { autostart: true } });
   });
 
   it('reads [shell] command', () => {
     expect(load('[shell]\ncommand = "/bin/zsh"\n').shell.command).toBe('/bin/zsh');
+  });
+
+  it('reads [daemon] autostart and rejects a non-boolean', () => {
+    expect(load('[daemon]\nautostart = false\n').daemon.autostart).toBe(false);
+    expect(() => load('[daemon]\nautostart = "no"\n')).toThrow(/daemon\.autostart must be true or false/);
   });
 
   it('names the file, line and column of a syntax error', () => {

@@ -14,11 +14,15 @@ export interface OmnishConfig {
     /** Absolute path (or name on PATH) of the real shell to wrap; undefined = resolve from the environment. */
     command?: string;
   };
+  daemon: {
+    /** Start omnishd on demand when a shell starts and none runs (default true; false under a service manager). */
+    autostart: boolean;
+  };
 }
 
 /** Defaults for every key (mirrors config/default.toml). */
 export function defaultConfig(): OmnishConfig {
-  return { shell: {} };
+  return { shell: {}, daemon: { autostart: true } };
 }
 
 type Table = Record<string, unknown>;
@@ -29,6 +33,7 @@ function isTable(v: unknown): v is Table {
 
 const KNOWN: Record<string, readonly string[]> = {
   shell: ['command'],
+  daemon: ['autostart'],
 };
 
 /**
@@ -81,6 +86,11 @@ export function validateConfig(doc: Table, path: string): OmnishConfig {
       throw new ConfigError(`${path}: shell.command must be a non-empty string (a path such as "/bin/bash")`);
     }
     config.shell.command = shell.command;
+  }
+  const daemon = doc.daemon as Table | undefined;
+  if (daemon?.autostart !== undefined) {
+    if (typeof daemon.autostart !== 'boolean') throw new ConfigError(`${path}: daemon.autostart must be true or false`);
+    config.daemon.autostart = daemon.autostart;
   }
   return config;
 }

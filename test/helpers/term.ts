@@ -140,7 +140,7 @@ export class Term {
 /** A private temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'omnish-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }) };
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
 }
 
 /**
@@ -155,6 +155,8 @@ export function testEnv(dir = tmpdir(), extra: Record<string, string> = {}): Rec
     LANG: 'C.UTF-8',
     PS1: 'PROMPT$ ',
     LESSHISTFILE: '-',
+    // Shells killed at the end of a test write their history late; keep it out of the temp dir being removed.
+    HISTFILE: '/dev/null',
     OMNISH_SHELL: '/bin/bash',
     OMNISH_CONFIG: join(dir, 'config.toml'),
     OMNISH_DATA_DIR: join(dir, 'data'),

@@ -1,0 +1,117 @@
+/**
+ * `omnish replay ID`: plays a recorded session's output with its original timing, raw, so colours
+ * and full-screen programs come back exactly. On a terminal, space pauses and q (or Ctrl-C) quits;
+ * into a pipe or file the bytes are written at once.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { StoreError, UsageError } from '../common/errors.js';
+import { ProcessTerminal, saveTermios } from '../client/terminal.js';
+import { readStream, RecordKind, SessionStore, STREAM_FILE, type StoredSession } from '../store/index.js';
+import type { CommandSpec } from './registry.js';
+
+/** How a replay is timed. */
+export interface ReplayOptions {
+  /** Playback speed factor (2 = twice as fast). */
+  speed: number;
+  /** Longest pause kept between two outputs, seconds (Infinity = keep every pause). */
+  idleLimit: number;
+  /** Wait between outputs (false: write everything at once, as into a pipe). */
+  timed: boolean;
+}
+
+/** Keyboard control during a replay on a terminal. */
+interface Controls {
+  paused: boolean;
+  quit: boolean;
+  wake: (() => void) | undefined;
+}
+
+function parsePositive(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, got '${value}'`);
+  return n;
+}
+
+function sleep(ms: number, controls: Controls): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      controls.wake = undefined;
+      resolve();
+    }
+    controls.wake = done;
+  });
+}
+
+async function waitWhilePaused(controls: Controls): Promise<void> {
+  while (controls.paused && !controls.quit) await sleep(3_600_000, controls);
+}
+
+/**
+ * Writes the session's output to `write`, timed as recorded.
+ * @returns whether the stream ended torn, and how many bytes were valid
+ * @throws StoreError when stream.bin is missing or not a stream file
+ */
+export async function replay(session: StoredSession, opts: ReplayOptions, write: (b: Buffer) => void, controls: Controls): Promise<{ torn: boolean; validBytes: number }> {
+  const reader = readStream(join(session.dir, STREAM_FILE));
+  let lastTUs: number | undefined;
+  for (const rec of reader) {
+    if (controls.quit) break;
+    if (rec.kind !== RecordKind.Output) continue;
+    if (opts.timed && lastTUs !== undefined) {
+      const waitMs = Math.min((rec.tUs - lastTUs) / 1000, opts.idleLimit * 1000) / opts.speed;
+      if (waitMs >= 1) await sleep(waitMs, controls);
+      await waitWhilePaused(controls);
+      if (controls.quit) break;
+    }
+    lastTUs = rec.tUs;
+    write(rec.data);
+  }
+  return controls.quit ? { torn: false, validBytes: 0 } : reader.end;
+}
+
+async function run(id: string, flags: { speed: string; idleLimit?: string }): Promise<void> {
+  const opts: ReplayOptions = {
+    speed: parsePositive('--speed', flags.speed),
+    idleLimit: flags.idleLimit === undefined ? Infinity : parsePositive('--idle-limit', flags.idleLimit),
+    timed: process.stdout.isTTY === true,
+  };
+  const session = new SessionStore().resolve(id);
+  const controls: Controls = { paused: false, quit: false, wake: undefined };
+  const terminal = opts.timed && process.stdin.isTTY ? new ProcessTerminal(saveTermios()) : undefined;
+  if (terminal) {
+    terminal.enterRaw();
+    process.on('exit', () => terminal.restore());
+    terminal.onInput((key) => {
+      if (key.includes(0x71) || key.includes(0x03)) controls.quit = true; // q, Ctrl-C
+      else if (key.includes(0x20)) controls.paused = !controls.paused;
+      controls.wake?.();
+    });
+  }
+  let result;
+  try {
+    result = await replay(session, opts, (b) => process.stdout.write(b), controls);
+  } finally {
+    terminal?.restore();
+    terminal?.close();
+  }
+  // A live session's last record may still be on its way to disk: that is not damage.
+  if (result.torn && !session.active) {
+    throw new StoreError(`session ${session.id}: stream.bin is damaged after byte ${result.validBytes}; replayed what was readable`);
+  }
+}
+
+export const replayCommand: CommandSpec = {
+  name: 'replay',
+  summary: 'play a recorded session with its original timing',
+  register(cmd: Command) {
+    cmd
+      .argument('<id>', 'session id, or any unique prefix of it (see omnish sessions)')
+      .option('-s, --speed <factor>', 'playback speed factor', '1')
+      .option('-i, --idle-limit <seconds>', 'longest pause kept between outputs')
+      .addHelpText('after', '\nOn a terminal: space pauses and resumes, q or Ctrl-C quits.\nInto a pipe or a file the output is written at once.\n')
+      .action(run);
+  },
+};

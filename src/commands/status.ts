@@ -1,0 +1,45 @@
+/** `omnish status`: is the daemon running, and what is it recording. */
+import type { Command } from 'commander';
+import { isUserFacing } from '../common/errors.js';
+import { socketPath } from '../common/paths.js';
+import { VERSION } from '../common/version.js';
+import { request } from '../client/control.js';
+import { shortDuration, tildify } from './format.js';
+import type { CommandSpec } from './registry.js';
+
+/** The daemon's answer (see StatusResult in src/daemon/control.ts). */
+interface StatusResult {
+  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number };
+  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number }>;
+}
+
+function render(s: StatusResult): string {
+  const lines = [
+    `omnishd ${s.daemon.version} running (pid ${s.daemon.pid}, up ${shortDuration(s.daemon.uptimeS * 1000)})`,
+    `socket: ${s.daemon.socket}`,
+    `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
+    ...s.sessions.map((x) => `  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export const statusCommand: CommandSpec = {
+  name: 'status',
+  summary: 'show whether omnishd runs and what it records',
+  register(cmd: Command) {
+    cmd.option('--json', 'print JSON: {"daemon": {...} | null, "sessions": [...]}').action(async (opts: { json?: boolean }) => {
+      let status: StatusResult;
+      try {
+        status = await request<StatusResult>('status');
+      } catch (err) {
+        if (!isUserFacing(err)) throw err;
+        // Not running is an answer, not a failure of this command's input: exit 3, like `systemctl status`.
+        if (opts.json) process.stdout.write(`${JSON.stringify({ daemon: null, client: { version: VERSION }, socket: socketPath(), sessions: [] }, null, 2)}\n`);
+        else process.stdout.write(`omnishd is not running (${socketPath()}); it starts with the next omnish shell, or run 'omnishd'\n`);
+        process.exitCode = 3;
+        return;
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
+    });
+  },
+};

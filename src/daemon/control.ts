@@ -1,0 +1,51 @@
+/**
+ * Requests on control connections (`omnish status`, ...). Each handler returns plain data that
+ * travels as MessagePack in a Response; a thrown OmnishError becomes `{ ok: false, error }`.
+ */
+import { VERSION } from '../common/version.js';
+import { UsageError } from '../common/errors.js';
+import type { SessionManager } from './sessions.js';
+
+/** What the handlers can see of the daemon. */
+export interface DaemonState {
+  sessions: SessionManager;
+  socket: string;
+  startedAtMs: number;
+  connections: () => number;
+}
+
+/** Shape of the `status` result (`omnish status --json`). */
+export interface StatusResult {
+  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number };
+  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number }>;
+}
+
+type Handler = (state: DaemonState, params: Record<string, unknown>) => unknown;
+
+const HANDLERS: Record<string, Handler> = {
+  ping: () => ({ pong: true }),
+  status: (state): StatusResult => ({
+    daemon: {
+      pid: process.pid,
+      version: VERSION,
+      uptimeS: Math.round((Date.now() - state.startedAtMs) / 1000),
+      socket: state.socket,
+      connections: state.connections(),
+    },
+    sessions: [...state.sessions.liveSessions.values()].map(({ handle }) => {
+      const m = handle.meta;
+      return { id: m.id, tty: m.tty, shell: m.shell, cwd: m.cwd, startedAt: m.startedAt, clientPid: m.clientPid };
+    }),
+  }),
+  sessions: (state) => state.sessions.list(),
+};
+
+/**
+ * Runs one request.
+ * @throws UsageError for an unknown method.
+ */
+export function handleRequest(state: DaemonState, method: string, params: Record<string, unknown>): unknown {
+  const handler = HANDLERS[method];
+  if (!handler) throw new UsageError(`unknown request '${method}'`);
+  return handler(state, params);
+}

@@ -1,0 +1,90 @@
+/**
+ * `omnishd`: the per-user daemon. `--foreground` runs it in this process (for service managers);
+ * without it, omnishd starts itself detached, waits until it answers, and returns.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
+import { VERSION } from '../common/version.js';
+import { SessionStore } from '../store/index.js';
+import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
+import { acquireLock } from './lock.js';
+import { openLog } from './log.js';
+import { serveConnection } from './server.js';
+import { SessionManager } from './sessions.js';
+import { startDetached } from '../transport/autostart.js';
+
+/** How often buffered stream data goes to disk (ms): at most this much is lost if the daemon is killed. */
+const FLUSH_INTERVAL_MS = 200;
+
+const USAGE = `Usage: omnishd [--foreground]
+
+The omnish daemon: records the terminal sessions of every omnish client of this user.
+Clients start it on demand; you rarely need to run it yourself.
+
+Options:
+  --foreground   run in this process (for systemd and other service managers)
+  -V, --version  print the version
+  -h, --help     show this help
+`;
+
+/** Entry point used by bin/omnishd.js. */
+export async function main(args: string[]): Promise<void> {
+  const arg = args[0];
+  if (arg === '-h' || arg === '--help') return void process.stdout.write(USAGE);
+  if (arg === '-V' || arg === '--version') return void process.stdout.write(`${VERSION}\n`);
+  if (arg !== undefined && arg !== '--foreground') {
+    process.stderr.write(`omnishd: unknown option '${arg}'\n${USAGE}`);
+    process.exit(2);
+  }
+  if (arg === '--foreground') return runForeground();
+  try {
+    const pid = await startDetached();
+    process.stdout.write(`omnishd running (pid ${pid})\n`);
+  } catch (err) {
+    process.stderr.write(`omnishd: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+async function runForeground(): Promise<void> {
+  const socket = socketPath();
+  const lock = await acquireLock(socket);
+  if (!lock) {
+    process.stderr.write(`omnishd: another omnishd is already running for ${socket}\n`);
+    process.exit(1);
+  }
+  const { log, flush: flushLog } = openLog();
+  const startedAtMs = Date.now();
+  const token = loadOrCreateToken(runtimeDir());
+  const sessions = new SessionManager(new SessionStore(sessionsDir()), log);
+  sessions.sweepOrphans();
+  const holder: { server?: TransportServer } = {};
+  const state = { sessions, socket, startedAtMs, connections: () => holder.server?.connections.size ?? 0 };
+  const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, token, log));
+  holder.server = server;
+  writeFileSync(daemonPidPath(), `${process.pid}\n`, { mode: 0o600 });
+  const flusher = setInterval(() => sessions.flushAll(), FLUSH_INTERVAL_MS);
+  log.info({ socket, version: VERSION }, 'omnishd started');
+
+  let stopping = false;
+  const stop = async (why: string, code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(flusher);
+    sessions.shutdown();
+    await server.close();
+    rmSync(socket, { force: true });
+    rmSync(daemonPidPath(), { force: true });
+    log.info({ why }, 'omnishd stopped');
+    flushLog();
+    lock.close();
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('SIGHUP', () => {}); // detached; a hangup is not a reason to stop
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err: err.message, stack: err.stack }, 'uncaught exception');
+    void stop('crash', 1);
+  });
+}

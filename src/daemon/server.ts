@@ -1,0 +1,85 @@
+/**
+ * Accepting connections: the handshake (Hello → Welcome or Refused), then either a session stream
+ * or control requests. Any protocol violation closes that one connection and nothing else.
+ */
+import { checkHello, PROTOCOL_VERSION, type Message } from '../protocol/index.js';
+import { isUserFacing } from '../common/errors.js';
+import { VERSION } from '../common/version.js';
+import type { Connection } from '../transport/index.js';
+import { handleRequest, type DaemonState } from './control.js';
+import type { Logger } from './log.js';
+import type { LiveSession } from './sessions.js';
+
+/** A peer must say Hello within this time (ms) or it is dropped. */
+const HELLO_TIMEOUT_MS = 5000;
+
+/** Serves one connection until it closes. */
+export function serveConnection(conn: Connection, state: DaemonState, token: string, log: Logger): void {
+  let phase: 'hello' | 'session-start' | 'session' | 'control' = 'hello';
+  let session: LiveSession | undefined;
+  const helloTimer = setTimeout(() => refuse('no Hello within 5 s'), HELLO_TIMEOUT_MS);
+  helloTimer.unref();
+
+  function refuse(message: string): void {
+    log.warn({ message }, 'refused connection');
+    conn.send({ type: 'Refused', message });
+    conn.close();
+  }
+
+  function violation(message: string): void {
+    log.warn({ message, phase }, 'protocol violation; closing connection');
+    conn.destroy(new Error(message));
+  }
+
+  conn.onMessage((msg: Message) => {
+    try {
+      dispatch(msg);
+    } catch (err) {
+      log.error({ err: (err as Error).message, stack: isUserFacing(err) ? undefined : (err as Error).stack }, 'failed to handle message');
+      if (phase !== 'control') conn.destroy(err as Error);
+    }
+  });
+
+  conn.onClose((err) => {
+    clearTimeout(helloTimer);
+    if (err) log.debug({ err: err.message }, 'connection closed with error');
+    if (session) state.sessions.detach(session, 'client-lost');
+  });
+
+  function dispatch(msg: Message): void {
+    switch (phase) {
+      case 'hello': {
+        if (msg.type !== 'Hello') return violation(`expected Hello, got ${msg.type}`);
+        clearTimeout(helloTimer);
+        const problem = checkHello(msg, token);
+        if (problem) return refuse(problem);
+        conn.send({ type: 'Welcome', protocolVersion: PROTOCOL_VERSION, daemonVersion: VERSION, daemonPid: process.pid });
+        phase = msg.role === 'session' ? 'session-start' : 'control';
+        return;
+      }
+      case 'session-start':
+        if (msg.type !== 'SessionStart') return violation(`expected SessionStart, got ${msg.type}`);
+        session = state.sessions.start(conn, msg);
+        phase = 'session';
+        return;
+      case 'session':
+        if (!session) return violation('no session');
+        if (msg.type === 'IoData' || msg.type === 'Resize' || msg.type === 'Gap') return state.sessions.record(session, msg);
+        if (msg.type === 'SessionEnd') {
+          state.sessions.end(session, msg);
+          session = undefined;
+          conn.close();
+          return;
+        }
+        return violation(`unexpected ${msg.type} on a session connection`);
+      case 'control':
+        if (msg.type !== 'Request') return violation(`expected Request, got ${msg.type}`);
+        try {
+          conn.send({ type: 'Response', id: msg.id, ok: true, result: handleRequest(state, msg.method, msg.params) });
+        } catch (err) {
+          if (!isUserFacing(err)) throw err;
+          conn.send({ type: 'Response', id: msg.id, ok: false, error: err.message });
+        }
+    }
+  }
+}

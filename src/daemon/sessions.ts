@@ -1,0 +1,149 @@
+/**
+ * The session manager: one live recording per connected client. A client that comes back after a
+ * daemon restart or a dropped connection re-registers with `resume: true` and the same session id,
+ * and its stream continues in the same session directory.
+ */
+import type { Connection } from '../transport/index.js';
+import type { Gap, IoData, Resize, SessionEnd, SessionStart } from '../protocol/index.js';
+import { IoDir } from '../protocol/index.js';
+import { SessionHandle, SessionStore, type SessionMeta, type StoredSession } from '../store/index.js';
+import type { Logger } from './log.js';
+
+/** A session being recorded now. */
+export interface LiveSession {
+  readonly id: string;
+  readonly handle: SessionHandle;
+  readonly conn: Connection;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class SessionManager {
+  private readonly live = new Map<string, LiveSession>();
+
+  constructor(
+    readonly store: SessionStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** Sessions being recorded now. */
+  get liveSessions(): ReadonlyMap<string, LiveSession> {
+    return this.live;
+  }
+
+  /**
+   * At start-up: sessions still marked active were orphaned by a daemon that did not shut down
+   * cleanly. Mark them; a client still running will resume its session when it reconnects.
+   */
+  sweepOrphans(): void {
+    for (const s of this.store.list()) {
+      if (!s.active || this.live.has(s.id)) continue;
+      const reason = pidAlive(s.clientPid) ? 'daemon-shutdown' : 'client-lost';
+      this.store.updateMeta(s.dir, { active: false, endReason: reason, endedAt: new Date().toISOString() });
+      this.log.info({ session: s.id, reason }, 'marked orphaned session');
+    }
+  }
+
+  /** Registers (or resumes) the session announced by `msg` on `conn`. */
+  start(conn: Connection, msg: SessionStart): LiveSession {
+    const previous = this.live.get(msg.sessionId);
+    if (previous) this.detach(previous, 'client-lost');
+    const handle = msg.resume ? this.resume(msg) : this.create(msg);
+    const session = { id: msg.sessionId, handle, conn };
+    this.live.set(session.id, session);
+    this.log.info({ session: session.id, resume: msg.resume, shell: msg.shell, tty: msg.tty }, 'session started');
+    return session;
+  }
+
+  private create(msg: SessionStart): SessionHandle {
+    return this.store.create({
+      id: msg.sessionId,
+      hostname: msg.hostname,
+      pid: msg.shellPid,
+      clientPid: msg.clientPid,
+      tty: msg.tty,
+      shell: msg.shell,
+      cwd: msg.cwd,
+      term: msg.term,
+      cols: msg.cols,
+      rows: msg.rows,
+      startedAt: new Date(msg.startedAtMs).toISOString(),
+    });
+  }
+
+  private resume(msg: SessionStart): SessionHandle {
+    try {
+      const handle = this.store.openExisting(msg.sessionId);
+      if (handle.stream.truncatedBytes > 0) {
+        this.log.warn({ session: msg.sessionId, bytes: handle.stream.truncatedBytes }, 'cut a torn tail on resume');
+      }
+      return handle;
+    } catch (err) {
+      // The directory is gone or the session had ended: record from here on in a fresh directory.
+      this.log.warn({ session: msg.sessionId, err: (err as Error).message }, 'cannot resume; creating the session anew');
+      return this.create(msg);
+    }
+  }
+
+  /** Applies a stream message of a live session. */
+  record(session: LiveSession, msg: IoData | Resize | Gap): void {
+    const stream = session.handle.stream;
+    switch (msg.type) {
+      case 'IoData':
+        if (msg.dir === IoDir.Output) stream.output(msg.tUs, msg.data);
+        else stream.input(msg.tUs, msg.data);
+        break;
+      case 'Resize':
+        stream.resize(msg.tUs, msg.cols, msg.rows);
+        session.handle.update({ cols: msg.cols, rows: msg.rows });
+        break;
+      case 'Gap':
+        stream.gap(msg.tUs, msg.lostBytes, msg.reason);
+        break;
+    }
+  }
+
+  /** The shell ended: write the exit, flush, and close the session. */
+  end(session: LiveSession, msg: SessionEnd): SessionMeta {
+    this.live.delete(session.id);
+    const meta = session.handle.end(msg.exitCode, msg.signal, 'exit', msg.tUs);
+    this.log.info({ session: session.id, exitCode: msg.exitCode, signal: msg.signal }, 'session ended');
+    return meta;
+  }
+
+  /** The connection went away without SessionEnd (client killed, or it will resume later). */
+  detach(session: LiveSession, reason: 'client-lost' | 'daemon-shutdown'): void {
+    if (this.live.get(session.id) !== session) return;
+    this.live.delete(session.id);
+    session.handle.end(null, null, reason);
+    this.log.info({ session: session.id, reason }, 'session detached');
+  }
+
+  /** Writes buffered stream data of every live session to disk. */
+  flushAll(): void {
+    for (const s of this.live.values()) {
+      try {
+        s.handle.stream.flush();
+      } catch (err) {
+        this.log.error({ session: s.id, err: (err as Error).message }, 'flush failed');
+      }
+    }
+  }
+
+  /** Daemon shutdown: flush and mark every live session. */
+  shutdown(): void {
+    for (const s of [...this.live.values()]) this.detach(s, 'daemon-shutdown');
+  }
+
+  /** Stored sessions with `active` meaning "recorded right now by this daemon". */
+  list(): StoredSession[] {
+    return this.store.list().map((s) => ({ ...s, active: this.live.has(s.id) }));
+  }
+}

@@ -1,0 +1,71 @@
+/** Helpers for tests that involve omnishd: find, wait for and stop the daemon of a test directory. */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OMNISH, ROOT, testEnv, waitUntil } from './term.js';
+
+export const OMNISHD = join(ROOT, 'bin', 'omnishd.js');
+
+/** pids of omnishd processes serving the socket of test directory `dir` (found by their environment). */
+export function daemonPids(dir: string): number[] {
+  const socket = testEnv(dir).OMNISH_SOCKET;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
+      if (!cmdline.includes('omnishd.js')) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      if (environ.includes(`OMNISH_SOCKET=${socket}`)) pids.push(Number(entry));
+    } catch {
+      // the process went away meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Waits until exactly one daemon serves `dir` and its socket answers; returns its pid. */
+export async function waitDaemon(dir: string, timeoutMs = 10_000): Promise<number> {
+  return waitUntil(() => {
+    const pids = daemonPids(dir);
+    if (pids.length !== 1) return undefined;
+    const status = omnish(dir, ['status', '--json']);
+    return status.status === 0 ? pids[0] : undefined;
+  }, `omnishd for ${dir}`, timeoutMs);
+}
+
+/** Kills every daemon of `dir` with `signal` and waits until they are gone. */
+export async function stopDaemons(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  for (const pid of daemonPids(dir)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+  await waitUntil(() => daemonPids(dir).length === 0, 'omnishd to exit');
+}
+
+/** Starts `omnishd --foreground` for `dir` in the background. */
+export function startDaemon(dir: string): void {
+  const child = spawn(process.execPath, [OMNISHD, '--foreground'], { env: testEnv(dir), stdio: 'ignore', detached: true });
+  child.unref();
+}
+
+/** Runs `omnish ARGS` to completion with the test environment. */
+export function omnish(dir: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [OMNISH, ...args], { env: testEnv(dir, env), encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs `omnish ARGS` and returns stdout as raw bytes. */
+export function omnishBytes(dir: string, args: string[]): Buffer {
+  return execFileSync(process.execPath, [OMNISH, ...args], { env: testEnv(dir), timeout: 20_000 });
+}
+
+/** The sessions of `dir` as `omnish sessions --json` lists them. */
+export function sessions(dir: string): Array<Record<string, unknown> & { id: string; active: boolean }> {
+  const r = omnish(dir, ['sessions', '--json']);
+  if (r.status !== 0) throw new Error(`omnish sessions failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Array<Record<string, unknown> & { id: string; active: boolean }>;
+}
