@@ -5,22 +5,14 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OMNISH, ready, runIn, startOmnish, tempDir, Term, testEnv } from './helpers/term.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDir } from './helpers/fixture.js';
+import { OMNISH, ready, runIn, startOmnish, Term, testEnv } from './helpers/term.js';
 
-let dir: { path: string; cleanup: () => void };
-const terms: Term[] = [];
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => {
-  for (const t of terms.splice(0)) t.kill();
-  dir.cleanup();
-});
+const dir = useTestDir();
 
 function track(t: Term): Term {
-  terms.push(t);
-  return t;
+  return dir.track(t);
 }
 
 

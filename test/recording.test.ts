@@ -4,29 +4,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { daemonPids, omnish, omnishBytes, sessions, startDaemon, stopDaemons, waitDaemon } from './helpers/daemon.js';
-import { ready, runIn, startOmnish, tempDir, Term, waitUntil } from './helpers/term.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDir } from './helpers/fixture.js';
+import { daemonPids, omnish, omnishBytes, sessions, startDaemon, waitDaemon } from './helpers/daemon.js';
+import { ready, runIn, Term, waitUntil } from './helpers/term.js';
 
-let dir: { path: string; cleanup: () => void };
-const terms: Term[] = [];
-
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(async () => {
-  for (const t of terms.splice(0)) {
-    t.kill();
-    await t.waitExit();
-  }
-  await stopDaemons(dir.path, 'SIGKILL');
-  dir.cleanup();
-});
+const dir = useTestDir();
 
 function shell(env: Record<string, string> = {}): Term {
-  const t = startOmnish(dir.path, { env });
-  terms.push(t);
-  return t;
+  return dir.omnish({ env });
 }
 
 /** The id of the one session recorded in the test directory. */

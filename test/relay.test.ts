@@ -4,24 +4,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { descendantPids, ready, runIn, type Spawned, startOmnish, tempDir, Term, testEnv, waitUntil } from './helpers/term.js';
+import { describe, expect, it } from 'vitest';
+import { useTestDir } from './helpers/fixture.js';
+import { descendantPids, ready, runIn, type Spawned, startOmnish, Term, testEnv, waitUntil } from './helpers/term.js';
 
-let dir: { path: string; cleanup: () => void };
-const terms: Term[] = [];
-
-beforeEach(() => {
-  dir = tempDir();
-});
-afterEach(() => {
-  for (const t of terms.splice(0)) t.kill();
-  dir.cleanup();
-});
+const dir = useTestDir();
 
 function omnish(opts: Parameters<typeof startOmnish>[1] = {}): Term {
-  const t = startOmnish(dir.path, opts);
-  terms.push(t);
-  return t;
+  return dir.omnish(opts);
 }
 
 
@@ -78,7 +68,7 @@ describe('the shell behaves as without omnish', () => {
     const t = new Term('/bin/sh', ['-c', `stty erase '^H' -iutf8; exec "${process.execPath}" "$0" --norc --noprofile`, join(import.meta.dirname, '..', 'bin', 'omnish.js')], {
       env: testEnv(dir.path),
     });
-    terms.push(t);
+    dir.track(t);
     await ready(t);
     const out = await runIn(t, 'stty -a');
     expect(out).toMatch(/erase = \^H/);
@@ -126,7 +116,7 @@ describe('the shell behaves as without omnish', () => {
 
   it('restores the terminal settings on exit', async () => {
     const outer = new Term('/bin/bash', ['--norc', '--noprofile'], { env: testEnv(dir.path, { PS1: 'OUTER$ ' }) });
-    terms.push(outer);
+    dir.track(outer);
     await ready(outer);
     const before = await runIn(outer, 'stty -g');
     outer.write(`PS1='INNER$ ' "${process.execPath}" ${join(import.meta.dirname, '..', 'bin', 'omnish.js')} --norc --noprofile\r`);

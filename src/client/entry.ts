@@ -2,6 +2,7 @@
  * Decides what `omnish ...` means: a CLI command (`omnish sessions`, `--help`, `--version`) or a
  * shell invocation (no arguments, shell flags such as `-l` or `-c CMD`, a script operand).
  */
+import { existsSync } from 'node:fs';
 import { runAsShell, type LaunchInfo } from './main.js';
 
 /** Flags that belong to omnish's CLI rather than to the wrapped shell. */
@@ -18,6 +19,11 @@ export async function main(launch: LaunchInfo): Promise<void> {
       const { runCli } = await import('../commands/cli.js');
       await runCli(launch.args);
       return;
+    }
+    // A bare word that is neither a command nor a script file is most likely a mistyped command.
+    if (!first.startsWith('-') && !existsSync(first)) {
+      process.stderr.write(`omnish: unknown command '${first}' (omnish --help lists the commands)\n`);
+      process.exit(2);
     }
   }
   await runAsShell(launch);

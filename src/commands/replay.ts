@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { StoreError, UsageError } from '../common/errors.js';
 import { ProcessTerminal, saveTermios } from '../client/terminal.js';
 import { readStream, RecordKind, SessionStore, STREAM_FILE, type StoredSession } from '../store/index.js';
+import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** How a replay is timed. */
@@ -72,30 +73,44 @@ export async function replay(session: StoredSession, opts: ReplayOptions, write:
   return controls.quit ? { torn: false, validBytes: 0 } : reader.end;
 }
 
+/** Wires space/q/Ctrl-C to `controls`; returns the function that releases the keyboard. */
+function keyboard(controls: Controls): () => void {
+  const onKey = (key: Buffer): void => {
+    if (key.includes(0x71) || key.includes(0x03)) controls.quit = true; // q, Ctrl-C
+    else if (key.includes(0x20)) controls.paused = !controls.paused;
+    controls.wake?.();
+  };
+  const out = io();
+  if (out.onKey) return out.onKey(onKey);
+  if (!out.isTTY || !process.stdin.isTTY) return () => {};
+  // On the command line we own the terminal: raw, so keys arrive one by one and output is not altered.
+  const terminal = new ProcessTerminal(saveTermios());
+  terminal.enterRaw();
+  const restore = (): void => terminal.restore();
+  process.on('exit', restore);
+  terminal.onInput(onKey);
+  return () => {
+    terminal.restore();
+    terminal.close();
+    process.off('exit', restore);
+  };
+}
+
 async function run(id: string, flags: { speed: string; idleLimit?: string }): Promise<void> {
+  const out = io();
   const opts: ReplayOptions = {
     speed: parsePositive('--speed', flags.speed),
     idleLimit: flags.idleLimit === undefined ? Infinity : parsePositive('--idle-limit', flags.idleLimit),
-    timed: process.stdout.isTTY === true,
+    timed: out.isTTY,
   };
   const session = new SessionStore().resolve(id);
   const controls: Controls = { paused: false, quit: false, wake: undefined };
-  const terminal = opts.timed && process.stdin.isTTY ? new ProcessTerminal(saveTermios()) : undefined;
-  if (terminal) {
-    terminal.enterRaw();
-    process.on('exit', () => terminal.restore());
-    terminal.onInput((key) => {
-      if (key.includes(0x71) || key.includes(0x03)) controls.quit = true; // q, Ctrl-C
-      else if (key.includes(0x20)) controls.paused = !controls.paused;
-      controls.wake?.();
-    });
-  }
+  const release = opts.timed ? keyboard(controls) : () => {};
   let result;
   try {
-    result = await replay(session, opts, (b) => process.stdout.write(b), controls);
+    result = await replay(session, opts, (b) => out.raw(b), controls);
   } finally {
-    terminal?.restore();
-    terminal?.close();
+    release();
   }
   // A live session's last record may still be on its way to disk: that is not damage.
   if (result.torn && !session.active) {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { SessionStore, type StoredSession } from '../store/index.js';
 import { localTime, shortDuration, table, tildify } from './format.js';
+import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** One session as `--json` prints it. */
@@ -84,7 +85,7 @@ export const sessionsCommand: CommandSpec = {
   register(cmd: Command) {
     cmd.option('--json', 'print a JSON array of sessions').action((opts: { json?: boolean }) => {
       const sessions = listSessions();
-      process.stdout.write(opts.json ? `${JSON.stringify(sessions, null, 2)}\n` : render(sessions));
+      io().out(opts.json ? `${JSON.stringify(sessions, null, 2)}\n` : render(sessions));
     });
   },
 };

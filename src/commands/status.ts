@@ -5,6 +5,7 @@ import { socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
 import { request } from '../client/control.js';
 import { shortDuration, tildify } from './format.js';
+import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** The daemon's answer (see StatusResult in src/daemon/control.ts). */
@@ -34,12 +35,12 @@ export const statusCommand: CommandSpec = {
       } catch (err) {
         if (!isUserFacing(err)) throw err;
         // Not running is an answer, not a failure of this command's input: exit 3, like `systemctl status`.
-        if (opts.json) process.stdout.write(`${JSON.stringify({ daemon: null, client: { version: VERSION }, socket: socketPath(), sessions: [] }, null, 2)}\n`);
-        else process.stdout.write(`omnishd is not running (${socketPath()}); it starts with the next omnish shell, or run 'omnishd'\n`);
-        process.exitCode = 3;
+        if (opts.json) io().out(`${JSON.stringify({ daemon: null, client: { version: VERSION }, socket: socketPath(), sessions: [] }, null, 2)}\n`);
+        else io().out(`omnishd is not running (${socketPath()}); it starts with the next omnish shell, or run 'omnishd'\n`);
+        io().setExitCode(3);
         return;
       }
-      process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
+      io().out(opts.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
     });
   },
 };

@@ -132,6 +132,13 @@ export interface SessionStart {
   rows: number;
   /** Host name of the machine the client runs on. */
   hostname: string;
+  /**
+   * Per-session secret carried by the shell integration's marks (OSC 133/633 `omnish=<nonce>`);
+   * marks without it are ignored. Absent when shell integration is off.
+   */
+  nonce?: string;
+  /** Shell integration state: the shell name ('bash', 'zsh', 'fish') or `off: <reason>`. */
+  integration?: string;
 }
 
 /** 0x03 — bytes of the session, in order. Decoded `data` is a Buffer. */

@@ -131,6 +131,8 @@ const VALIDATORS: Validators = {
     cols: f.uint('cols'),
     rows: f.uint('rows'),
     hostname: f.str('hostname'),
+    nonce: f.optionalStr('nonce'),
+    integration: f.optionalStr('integration'),
   }),
   IoData: (f) => ({ dir: f.oneOf('dir', [0, 1] as const), tUs: f.num('tUs'), data: f.bytes('data') }),
   Resize: (f) => ({ tUs: f.num('tUs'), cols: f.uint('cols'), rows: f.uint('rows') }),

@@ -1,0 +1,57 @@
+/**
+ * Where a command's output goes. On the command line that is stdout/stderr; at a shell prompt
+ * (`::name`) the terminal is in raw mode, so text lines need CR LF and keys arrive through the
+ * relay. Commands write only through the CommandIo they are given.
+ */
+
+/** Output and keyboard of one command run. */
+export interface CommandIo {
+  /** Writes text for the user (LF line ends; converted where the terminal needs CR LF). */
+  out(text: string): void;
+  /** Writes an error or notice line (same conversion). */
+  err(text: string): void;
+  /** Writes bytes exactly as they are (replayed terminal output). */
+  raw(bytes: Buffer): void;
+  /** True when output goes to a terminal (timing, colours, key controls make sense). */
+  readonly isTTY: boolean;
+  /** True when running as `::name` inside an omnish session (the terminal is already raw). */
+  readonly atPrompt: boolean;
+  /**
+   * Subscribes to keys typed while the command runs (only where a terminal can send them);
+   * returns the unsubscribe function. Undefined when there is no keyboard.
+   */
+  onKey?: (listener: (key: Buffer) => void) => () => void;
+  /** Sets the exit status the command reports (default 0). */
+  setExitCode(code: number): void;
+}
+
+/** The CommandIo of the command line: stdout, stderr, exit status in process.exitCode. */
+export function processIo(): CommandIo {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    raw: (bytes) => void process.stdout.write(bytes),
+    isTTY: process.stdout.isTTY === true,
+    atPrompt: false,
+    setExitCode: (code) => {
+      process.exitCode = code;
+    },
+  };
+}
+
+let current: CommandIo | undefined;
+
+/** The CommandIo of the command running now (the command line's unless a runner set another). */
+export function io(): CommandIo {
+  current ??= processIo();
+  return current;
+}
+
+/** Makes `next` the current CommandIo until the returned function is called. */
+export function withIo(next: CommandIo): () => void {
+  const previous = current;
+  current = next;
+  return () => {
+    current = previous;
+  };
+}
