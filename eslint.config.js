@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // Terminal tests match escape sequences and BEL on purpose.
+    files: ['test/**/*.ts', 'src/**/*.test.ts'],
+    rules: { 'no-control-regex': 'off' },
+  },
+  {
     files: ['src/protocol/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['../*'], message: 'src/protocol is pure: it imports nothing of ours.' }] }],

@@ -20,6 +20,8 @@ export interface Pty {
   write(data: Buffer): void;
   /** Sets the window size in character cells (the kernel sends SIGWINCH to the foreground group). */
   resize(cols: number, rows: number): void;
+  /** Name of the pty's foreground process (from tcgetpgrp), e.g. 'bash' or 'vim'; '' if unknown. */
+  foreground(): string;
   /** Sends a signal to the shell (default SIGHUP, as a closing terminal would). */
   kill(signal?: NodeJS.Signals): void;
 }
@@ -81,6 +83,13 @@ export async function spawnShellPty(opts: ShellSpawn): Promise<Pty> {
     write: (data) => pty.write(data),
     resize: (cols, rows) => pty.resize(Math.max(1, cols), Math.max(1, rows)),
     kill: (signal = 'SIGHUP') => pty.kill(signal),
+    foreground: () => {
+      try {
+        return pty.process ?? '';
+      } catch {
+        return '';
+      }
+    },
   };
 }
 

@@ -55,12 +55,21 @@ export function sessionInfo(sessionId: string, shell: string, shellPid: number, 
 }
 
 const HANDSHAKE_TIMEOUT_MS = 2000;
+/** Output is merged into IoData messages of up to this many bytes... */
+const BATCH_BYTES = 64 * 1024;
+/** ...or whatever arrived within this many ms: one frame per batch, not per ~4 KiB pty read. */
+const BATCH_MS = 5;
 /** A daemon that died is started again, but not more often than this (ms). */
 const AUTOSTART_INTERVAL_MS = 5000;
 
 export class Recorder implements OutputSink {
   private readonly queue: Message[] = [];
   private queuedBytes = 0;
+  /** Output not yet sealed into an IoData: chunks, their bytes, and the tUs of the first. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private batchTUs = 0;
+  private batchTimer: NodeJS.Timeout | undefined;
   private conn: Connection | undefined;
   private registered = false;
   private everRegistered = false;
@@ -90,18 +99,22 @@ export class Recorder implements OutputSink {
   }
 
   output(data: Buffer, tUs: number): void {
-    if (this.queuedBytes + data.length > this.capBytes) return this.drop(data.length, tUs, 'client buffer full');
-    this.queue.push({ type: 'IoData', dir: IoDir.Output, tUs, data });
-    this.queuedBytes += data.length;
-    this.scheduleFlush();
+    if (this.queuedBytes + this.batchBytes + data.length > this.capBytes) return this.drop(data.length, tUs, 'client buffer full');
+    if (this.batchBytes === 0) this.batchTUs = tUs;
+    this.batch.push(data);
+    this.batchBytes += data.length;
+    if (this.batchBytes >= BATCH_BYTES) this.seal();
+    else this.batchTimer ??= setTimeout(() => this.seal(), BATCH_MS);
   }
 
   resize(cols: number, rows: number, tUs: number): void {
+    this.seal();
     this.queue.push({ type: 'Resize', tUs, cols, rows });
     this.scheduleFlush();
   }
 
   end(status: ExitStatus, tUs: number): void {
+    this.seal();
     this.queue.push({ type: 'SessionEnd', tUs, exitCode: status.signal ? null : status.exitCode, signal: status.signal ?? null });
     this.ended = true;
     this.scheduleFlush();
@@ -129,7 +142,21 @@ export class Recorder implements OutputSink {
     this.conn?.close();
   }
 
+  /** Turns the pending output into one IoData in the queue. */
+  private seal(): void {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    if (this.batchBytes === 0) return;
+    const data = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes);
+    this.queue.push({ type: 'IoData', dir: IoDir.Output, tUs: this.batchTUs, data });
+    this.queuedBytes += this.batchBytes;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.scheduleFlush();
+  }
+
   private drop(bytes: number, tUs: number, reason: string): void {
+    this.seal();
     const last = this.queue[this.queue.length - 1];
     if (last?.type === 'Gap') last.lostBytes += bytes;
     else this.queue.push({ type: 'Gap', tUs, lostBytes: bytes, reason });

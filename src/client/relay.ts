@@ -24,8 +24,10 @@ export interface RelayIo {
   pty: Pty;
   terminal: Terminal;
   sinks: OutputSink[];
-  /** Optional hook between the user's keystrokes and the shell (`::` interception later); return the bytes to forward. */
+  /** Optional hook between the user's keystrokes and the shell (`::` interception); returns the bytes to forward. */
   inputFilter?: (data: Buffer) => Buffer | null;
+  /** Optional hook between the shell's output and the terminal (prompt tracking, mark stripping); returns what to show. Sinks get the original. */
+  outputFilter?: (data: Buffer) => Buffer;
 }
 
 /** Monotonic clock in µs relative to `origin` (from performance.now, ms with fractions). */
@@ -42,8 +44,9 @@ export function runRelay(io: RelayIo): Promise<ExitStatus> {
   const origin = performance.now();
   const hasSinks = sinks.length > 0;
 
+  const outputFilter = io.outputFilter;
   pty.onData((data) => {
-    terminal.write(data);
+    terminal.write(outputFilter ? outputFilter(data) : data);
     if (hasSinks) {
       const t = microsSince(origin);
       for (const sink of sinks) sink.output(data, t);
@@ -73,4 +76,35 @@ export function runRelay(io: RelayIo): Promise<ExitStatus> {
 /** Maps a shell's end to a process exit code the way shells do: 128 + signal number when killed. */
 export function exitCodeOf(status: ExitStatus): number {
   return status.signal ? 128 + status.signal : status.exitCode;
+}
+
+/**
+ * A sink that holds what it gets until the real one is attached: the relay starts at once, while
+ * the recorder's code is still loading, and nothing produced meanwhile is missed.
+ */
+export class DeferredSink implements OutputSink {
+  private target: OutputSink | undefined;
+  private held: Array<(sink: OutputSink) => void> = [];
+
+  /** Hands everything held so far to `sink`, then forwards directly. */
+  attach(sink: OutputSink): void {
+    for (const call of this.held) call(sink);
+    this.held = [];
+    this.target = sink;
+  }
+
+  output(data: Buffer, tUs: number): void {
+    if (this.target) this.target.output(data, tUs);
+    else this.held.push((s) => s.output(data, tUs));
+  }
+
+  resize(cols: number, rows: number, tUs: number): void {
+    if (this.target) this.target.resize(cols, rows, tUs);
+    else this.held.push((s) => s.resize(cols, rows, tUs));
+  }
+
+  end(status: ExitStatus, tUs: number): void {
+    if (this.target) this.target.end(status, tUs);
+    else this.held.push((s) => s.end(status, tUs));
+  }
 }

@@ -2,6 +2,7 @@
  * `omnish sessions`: the recorded sessions, newest first. Reads the store directly, so it works
  * whether or not the daemon runs.
  */
+import { pidAlive } from '../common/process.js';
 import type { Command } from 'commander';
 import { SessionStore, type StoredSession } from '../store/index.js';
 import { localTime, shortDuration, table, tildify } from './format.js';
@@ -24,14 +25,6 @@ export interface SessionSummary {
   pid: number;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A session is active while its omnish client runs (meta.json alone can be stale after a daemon crash). */
 export function summarize(s: StoredSession): SessionSummary {

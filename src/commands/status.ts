@@ -11,7 +11,13 @@ import type { CommandSpec } from './registry.js';
 /** The daemon's answer (see StatusResult in src/daemon/control.ts). */
 interface StatusResult {
   daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number };
-  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number }>;
+  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string }>;
+}
+
+/** 'bash' → 'shell integration: bash'; 'off: reason' → 'shell integration: off (reason)'. */
+function integrationText(integration: string): string {
+  const off = /^off: (.*)$/.exec(integration);
+  return `shell integration: ${off ? `off (${off[1]})` : integration}`;
 }
 
 function render(s: StatusResult): string {
@@ -19,8 +25,10 @@ function render(s: StatusResult): string {
     `omnishd ${s.daemon.version} running (pid ${s.daemon.pid}, up ${shortDuration(s.daemon.uptimeS * 1000)})`,
     `socket: ${s.daemon.socket}`,
     `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
-    ...s.sessions.map((x) => `  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}`),
+    ...s.sessions.map((x) => `  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`),
   ];
+  const mine = s.sessions.find((x) => x.id === process.env.OMNISH_SESSION);
+  if (mine) lines.push(`this session: ${mine.id}, ${integrationText(mine.integration)}`);
   return lines.join('\n') + '\n';
 }
 

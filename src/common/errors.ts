@@ -36,3 +36,45 @@ export class StoreError extends OmnishError {}
 export function isUserFacing(err: unknown): err is OmnishError | ProtocolError {
   return err instanceof OmnishError || err instanceof ProtocolError;
 }
+
+/** Why an LLM request failed, for callers that react differently (retry, fall back, tell the user). */
+export type LlmErrorReason =
+  | 'auth' // 401: the key was refused
+  | 'permission' // 403
+  | 'not_found' // 404: wrong model or base_url
+  | 'rate_limit' // 429
+  | 'server' // 5xx (and 408/409, which the providers ask clients to retry)
+  | 'bad_request' // any other 4xx
+  | 'network' // no connection, or the connection broke
+  | 'incomplete' // the stream ended before the provider's end-of-message event
+  | 'timeout' // no response (or no further streamed event) within timeout_seconds
+  | 'aborted' // the caller cancelled (Ctrl-C)
+  | 'key' // api_key_cmd failed or api_key_env is unset
+  | 'no_backend'; // nothing configured and nothing found
+
+/**
+ * An LLM request failed. The message is one line for the user and starts with the backend's
+ * config name (`claude: authentication failed (401): check api_key_cmd`); it never contains a key.
+ */
+export class LlmBackendError extends OmnishError {
+  /** Config name of the backend (`[llm.<name>]`), or "llm" when none is involved. */
+  readonly backend: string;
+  /** HTTP status of the provider's answer, when there was one. */
+  readonly status?: number;
+  /** True when trying the same request again may succeed (429, 5xx, network, timeout). */
+  readonly retryable: boolean;
+  readonly reason: LlmErrorReason;
+  /** How long the provider asked us to wait before retrying (ms; from retry-after), when it did. */
+  readonly retryAfterMs?: number;
+  constructor(
+    message: string,
+    details: { backend: string; reason: LlmErrorReason; retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, { cause: details.cause });
+    this.backend = details.backend;
+    this.reason = details.reason;
+    this.retryable = details.retryable;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+  }
+}

@@ -4,25 +4,83 @@
  * The documented template with every key and its default is config/default.toml.
  */
 import { readFileSync } from 'node:fs';
-import { parse, TomlError } from 'smol-toml';
+import { createRequire } from 'node:module';
+import type * as SmolToml from 'smol-toml';
 import { ConfigError } from '../common/errors.js';
 import { configPath } from '../common/paths.js';
+import { defaultLlmConfig, validateLlm, type LlmConfig } from './llm.js';
+
+export type { AutoTriggerConfig, LlmBackendConfig, LlmBackendKind, LlmConfig } from './llm.js';
 
 /** The validated configuration. Sections grow with the features that read them. */
 export interface OmnishConfig {
   shell: {
     /** Absolute path (or name on PATH) of the real shell to wrap; undefined = resolve from the environment. */
     command?: string;
+    /** Remove omnish's own shell-integration marks (OSC 133/633 with the session's nonce) from what the terminal shows (default false). */
+    stripMarks: boolean;
+    /** What starts an omnish command at an empty prompt (default "::"). */
+    commandPrefix: string;
   };
   daemon: {
     /** Start omnishd on demand when a shell starts and none runs (default true; false under a service manager). */
     autostart: boolean;
   };
+  /** The daemon's event detector: what counts as a failed command. */
+  events: EventsConfig;
+  /** LLM backends, fallback, context budget and auto-explanations (src/config/llm.ts, docs/llm.md). */
+  llm: LlmConfig;
 }
+
+/** `[events]`: which finished commands produce events (docs/store-format.md, events.jsonl). */
+export interface EventsConfig {
+  /** Exit statuses that are not failures (130 = Ctrl-C, 141 = SIGPIPE, 148 = stopped with Ctrl-Z). */
+  ignoreExitCodes: number[];
+  /**
+   * Commands (first word, or first word of the last pipeline stage) whose non-zero status is
+   * normal and whose output quotes other text (grep, diff, test, ...): no nonzero-exit or
+   * output-pattern events for them. User rules still apply.
+   */
+  ignoreCommands: string[];
+  /** Phrases that mark a failure in a command's output: case-insensitive, whole words, any run of spaces matches a space. */
+  outputPatterns: string[];
+  /** User rules, in file order. */
+  rules: EventRule[];
+}
+
+/** One `[[events.rules]]`: an event named `name` when all of its conditions hold. */
+export interface EventRule {
+  /** Name of the event (kind "rule"), for the user. */
+  name: string;
+  /** Regular expression (JavaScript syntax, case-insensitive, `^`/`$` per line) searched in the output. */
+  pattern: string;
+  /** Regular expression (case-insensitive) the command line must match; undefined = any command. */
+  command?: string;
+  /** Exit statuses the command must have ended with; undefined = any. */
+  exitCodes?: number[];
+}
+
+/** Default `[events] ignore_commands`. */
+export const DEFAULT_IGNORE_COMMANDS: readonly string[] = ['grep', 'egrep', 'fgrep', 'rg', 'diff', 'cmp', 'test', '[', '[[', 'false'];
+/** Default `[events] output_patterns`. */
+export const DEFAULT_OUTPUT_PATTERNS: readonly string[] = [
+  'error', 'fatal', 'panic', 'panicked', 'Traceback', 'segmentation fault', 'core dumped', 'permission denied',
+  'command not found', 'No such file or directory',
+];
 
 /** Defaults for every key (mirrors config/default.toml). */
 export function defaultConfig(): OmnishConfig {
-  return { shell: {}, daemon: { autostart: true } };
+  return {
+    shell: { stripMarks: false, commandPrefix: '::' },
+    daemon: { autostart: true },
+    events: {
+      ignoreExitCodes: [130, 141, 148],
+      ignoreCommands: [...DEFAULT_IGNORE_COMMANDS],
+      outputPatterns: [...DEFAULT_OUTPUT_PATTERNS],
+      rules: [],
+    },
+    llm: defaultLlmConfig(),
+  };
 }
 
 type Table = Record<string, unknown>;
@@ -32,9 +90,21 @@ function isTable(v: unknown): v is Table {
 }
 
 const KNOWN: Record<string, readonly string[]> = {
-  shell: ['command'],
+  shell: ['command', 'strip_marks', 'command_prefix'],
   daemon: ['autostart'],
+  events: ['ignore_exit_codes', 'ignore_commands', 'output_patterns', 'rules'],
 };
+
+let tomlModule: typeof SmolToml | undefined;
+
+/**
+ * The TOML parser, loaded on first use: most shell starts have no config file to parse, and loading
+ * it costs about 10 ms of start-up (docs/benchmarks.md). Synchronous, through its CommonJS build.
+ */
+function toml(): typeof SmolToml {
+  tomlModule ??= createRequire(import.meta.url)('smol-toml') as typeof SmolToml;
+  return tomlModule;
+}
 
 /**
  * Reads and validates the config file.
@@ -56,9 +126,9 @@ export function loadConfig(path: string = configPath()): OmnishConfig {
 
 function parseToml(text: string, path: string): Table {
   try {
-    return parse(text) as Table;
+    return toml().parse(text) as Table;
   } catch (err) {
-    if (err instanceof TomlError) {
+    if (err instanceof toml().TomlError) {
       const firstLine = err.message.split('\n')[0] ?? err.message;
       throw new ConfigError(`${path}:${err.line}:${err.column}: ${firstLine}`, { cause: err });
     }
@@ -73,6 +143,7 @@ function parseToml(text: string, path: string): Table {
 export function validateConfig(doc: Table, path: string): OmnishConfig {
   const config = defaultConfig();
   for (const [section, value] of Object.entries(doc)) {
+    if (section === 'llm') continue; // its sub-tables are named by the user: validateLlm checks it
     const keys = KNOWN[section];
     if (!keys) throw new ConfigError(`${path}: unknown section [${section}]`);
     if (!isTable(value)) throw new ConfigError(`${path}: ${section} must be a table ([${section}])`);
@@ -89,8 +160,73 @@ export function validateConfig(doc: Table, path: string): OmnishConfig {
   }
   const daemon = doc.daemon as Table | undefined;
   if (daemon?.autostart !== undefined) {
-    if (typeof daemon.autostart !== 'boolean') throw new ConfigError(`${path}: daemon.autostart must be true or false`);
-    config.daemon.autostart = daemon.autostart;
+    config.daemon.autostart = bool(daemon.autostart, 'daemon.autostart', path);
   }
+  if (shell?.strip_marks !== undefined) config.shell.stripMarks = bool(shell.strip_marks, 'shell.strip_marks', path);
+  if (shell?.command_prefix !== undefined) {
+    const prefix = shell.command_prefix;
+    // Printable ASCII only: the client matches the prefix byte by byte as it is typed.
+    if (typeof prefix !== 'string' || !/^[\x21-\x7e]{1,8}$/.test(prefix)) {
+      throw new ConfigError(`${path}: shell.command_prefix must be 1 to 8 printable ASCII characters without spaces, such as "::"`);
+    }
+    config.shell.commandPrefix = prefix;
+  }
+  const events = doc.events as Table | undefined;
+  if (events) validateEvents(events, config.events, path);
+  if (doc.llm !== undefined) config.llm = validateLlm(doc.llm, path);
   return config;
+}
+
+function bool(v: unknown, key: string, path: string): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(`${path}: ${key} must be true or false`);
+  return v;
+}
+
+function intArray(v: unknown, key: string, path: string): number[] {
+  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) {
+    throw new ConfigError(`${path}: ${key} must be an array of exit statuses (integers 0-255), e.g. [130, 141]`);
+  }
+  return v as number[];
+}
+
+function stringArray(v: unknown, key: string, path: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.trim() !== '')) {
+    throw new ConfigError(`${path}: ${key} must be an array of non-empty strings`);
+  }
+  return v as string[];
+}
+
+function regex(v: unknown, key: string, path: string): string {
+  if (typeof v !== 'string' || v === '') throw new ConfigError(`${path}: ${key} must be a non-empty string (a regular expression)`);
+  try {
+    new RegExp(v, 'im');
+  } catch (err) {
+    throw new ConfigError(`${path}: ${key} is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+  }
+  return v;
+}
+
+const RULE_KEYS = ['name', 'pattern', 'command', 'exit_codes'];
+
+/** Validates `[events]` into `out`. @throws ConfigError naming `path` and the key. */
+function validateEvents(events: Table, out: EventsConfig, path: string): void {
+  if (events.ignore_exit_codes !== undefined) out.ignoreExitCodes = intArray(events.ignore_exit_codes, 'events.ignore_exit_codes', path);
+  if (events.ignore_commands !== undefined) out.ignoreCommands = stringArray(events.ignore_commands, 'events.ignore_commands', path);
+  if (events.output_patterns !== undefined) out.outputPatterns = stringArray(events.output_patterns, 'events.output_patterns', path);
+  if (events.rules === undefined) return;
+  if (!Array.isArray(events.rules) || !events.rules.every(isTable)) {
+    throw new ConfigError(`${path}: events.rules must be written as [[events.rules]] tables`);
+  }
+  out.rules = events.rules.map((rule: Table, i) => {
+    const where = `[[events.rules]] #${i + 1}`; // 1-based: the user counts the tables in the file
+    for (const key of Object.keys(rule)) {
+      if (!RULE_KEYS.includes(key)) throw new ConfigError(`${path}: unknown key ${key} in ${where} (known: ${RULE_KEYS.join(', ')})`);
+    }
+    if (typeof rule.name !== 'string' || rule.name.trim() === '') throw new ConfigError(`${path}: ${where}: name must be a non-empty string`);
+    if (rule.pattern === undefined) throw new ConfigError(`${path}: ${where} ("${rule.name}"): pattern is required`);
+    const parsed: EventRule = { name: rule.name, pattern: regex(rule.pattern, `${where} ("${rule.name}"): pattern`, path) };
+    if (rule.command !== undefined) parsed.command = regex(rule.command, `${where} ("${rule.name}"): command`, path);
+    if (rule.exit_codes !== undefined) parsed.exitCodes = intArray(rule.exit_codes, `${where} ("${rule.name}"): exit_codes`, path);
+    return parsed;
+  });
 }

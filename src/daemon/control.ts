@@ -17,7 +17,7 @@ export interface DaemonState {
 /** Shape of the `status` result (`omnish status --json`). */
 export interface StatusResult {
   daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number };
-  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number }>;
+  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string }>;
 }
 
 type Handler = (state: DaemonState, params: Record<string, unknown>) => unknown;
@@ -32,9 +32,9 @@ const HANDLERS: Record<string, Handler> = {
       socket: state.socket,
       connections: state.connections(),
     },
-    sessions: [...state.sessions.liveSessions.values()].map(({ handle }) => {
+    sessions: [...state.sessions.liveSessions.values()].map(({ handle, integration }) => {
       const m = handle.meta;
-      return { id: m.id, tty: m.tty, shell: m.shell, cwd: m.cwd, startedAt: m.startedAt, clientPid: m.clientPid };
+      return { id: m.id, tty: m.tty, shell: m.shell, cwd: m.cwd, startedAt: m.startedAt, clientPid: m.clientPid, integration };
     }),
   }),
   sessions: (state) => state.sessions.list(),

@@ -5,10 +5,12 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
+import { ConfigError } from '../common/errors.js';
+import { defaultConfig, loadConfig, type OmnishConfig } from '../config/config.js';
 import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock } from './lock.js';
-import { openLog } from './log.js';
+import { openLog, type Logger } from './log.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
 import { startDetached } from '../transport/autostart.js';
@@ -46,6 +48,20 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
+/**
+ * The config, read once at start. A broken config must not stop the recording of sessions, so the
+ * daemon logs the problem and runs on defaults (the CLI reports the same error to the user).
+ */
+function readConfig(log: Logger): OmnishConfig {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error({ err: err.message }, 'invalid config; using the defaults');
+    return defaultConfig();
+  }
+}
+
 async function runForeground(): Promise<void> {
   const socket = socketPath();
   const lock = await acquireLock(socket);
@@ -56,7 +72,7 @@ async function runForeground(): Promise<void> {
   const { log, flush: flushLog } = openLog();
   const startedAtMs = Date.now();
   const token = loadOrCreateToken(runtimeDir());
-  const sessions = new SessionManager(new SessionStore(sessionsDir()), log);
+  const sessions = new SessionManager(new SessionStore(sessionsDir()), log, readConfig(log).events);
   sessions.sweepOrphans();
   const holder: { server?: TransportServer } = {};
   const state = { sessions, socket, startedAtMs, connections: () => holder.server?.connections.size ?? 0 };

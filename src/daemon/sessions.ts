@@ -3,10 +3,14 @@
  * daemon restart or a dropped connection re-registers with `resume: true` and the same session id,
  * and its stream continues in the same session directory.
  */
+import { pidAlive } from '../common/process.js';
 import type { Connection } from '../transport/index.js';
 import type { Gap, IoData, Resize, SessionEnd, SessionStart } from '../protocol/index.js';
 import { IoDir } from '../protocol/index.js';
-import { SessionHandle, SessionStore, type SessionMeta, type StoredSession } from '../store/index.js';
+import { defaultConfig, type EventsConfig } from '../config/config.js';
+import { readEvents, SessionHandle, SessionStore, type SessionMeta, type StoredSession } from '../store/index.js';
+import { CommandTracker, lastCommandSeq, type FinishedCommand } from './commands.js';
+import { EventDetector } from './events.js';
 import type { Logger } from './log.js';
 
 /** A session being recorded now. */
@@ -14,24 +18,24 @@ export interface LiveSession {
   readonly id: string;
   readonly handle: SessionHandle;
   readonly conn: Connection;
+  /** Splits the output into commands; null without shell integration (no nonce) or if events.jsonl is unreadable. */
+  readonly commands: CommandTracker | null;
+  /** Shell integration as the client reported it: 'bash', 'zsh', 'fish' or 'off: <reason>'. */
+  readonly integration: string;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class SessionManager {
   private readonly live = new Map<string, LiveSession>();
+  private readonly detector: EventDetector;
 
   constructor(
     readonly store: SessionStore,
     private readonly log: Logger,
-  ) {}
+    events: EventsConfig = defaultConfig().events,
+  ) {
+    this.detector = new EventDetector(events);
+  }
 
   /** Sessions being recorded now. */
   get liveSessions(): ReadonlyMap<string, LiveSession> {
@@ -56,7 +60,7 @@ export class SessionManager {
     const previous = this.live.get(msg.sessionId);
     if (previous) this.detach(previous, 'client-lost');
     const handle = msg.resume ? this.resume(msg) : this.create(msg);
-    const session = { id: msg.sessionId, handle, conn };
+    const session = { id: msg.sessionId, handle, conn, commands: this.tracker(handle, msg.nonce), integration: msg.integration ?? 'unknown' };
     this.live.set(session.id, session);
     this.log.info({ session: session.id, resume: msg.resume, shell: msg.shell, tty: msg.tty }, 'session started');
     return session;
@@ -92,17 +96,66 @@ export class SessionManager {
     }
   }
 
+  /** A command tracker continuing the session's output offsets and command numbers, or null. */
+  private tracker(handle: SessionHandle, nonce: string | undefined): CommandTracker | null {
+    if (nonce === undefined) return null;
+    try {
+      return new CommandTracker(nonce, handle.stream.outputBytes, lastCommandSeq(readEvents(handle.dir)));
+    } catch (err) {
+      // Without the last seq, numbers would repeat; record the stream without commands instead.
+      this.log.warn({ session: handle.meta.id, err: (err as Error).message }, 'not tracking commands');
+      return null;
+    }
+  }
+
+  /**
+   * Runs the command tracker (`step`), stores the commands it finished and their events, and tells
+   * the client about the events. Never throws: a failure here must not stop the recording.
+   */
+  private track(session: LiveSession, step: () => FinishedCommand[]): void {
+    let done: FinishedCommand[];
+    try {
+      done = step();
+    } catch (err) {
+      this.log.error({ session: session.id, err: (err as Error).message, stack: (err as Error).stack }, 'command tracking failed');
+      return;
+    }
+    if (done.length === 0) return;
+    try {
+      // Once a command record is visible, its output is in stream.bin too (`omnish show` right away).
+      session.handle.stream.flush();
+    } catch (err) {
+      this.log.error({ session: session.id, err: (err as Error).message }, 'flush failed');
+    }
+    for (const finished of done) {
+      try {
+        session.handle.appendEvent(finished.record);
+        for (const event of this.detector.detect(finished)) {
+          session.handle.appendEvent(event);
+          const { type: _type, kind, ...data } = event;
+          session.conn.send({ type: 'Event', sessionId: session.id, kind, data: { ...data, command: finished.record.command } });
+        }
+      } catch (err) {
+        this.log.error({ session: session.id, seq: finished.record.seq, err: (err as Error).message }, 'cannot store a command');
+      }
+    }
+  }
+
   /** Applies a stream message of a live session. */
   record(session: LiveSession, msg: IoData | Resize | Gap): void {
     const stream = session.handle.stream;
     switch (msg.type) {
       case 'IoData':
-        if (msg.dir === IoDir.Output) stream.output(msg.tUs, msg.data);
-        else stream.input(msg.tUs, msg.data);
+        if (msg.dir === IoDir.Output) {
+          const offset = stream.outputBytes; // the chunk's place in the output byte stream
+          stream.output(msg.tUs, msg.data);
+          if (session.commands) this.track(session, () => session.commands?.output(msg.tUs, msg.data, offset) ?? []);
+        } else stream.input(msg.tUs, msg.data);
         break;
       case 'Resize':
+        // meta.json keeps the size at session start (docs/store-format.md); later sizes are resize
+        // records, which is how `omnish show` knows the size a command's output was written for.
         stream.resize(msg.tUs, msg.cols, msg.rows);
-        session.handle.update({ cols: msg.cols, rows: msg.rows });
         break;
       case 'Gap':
         stream.gap(msg.tUs, msg.lostBytes, msg.reason);
@@ -113,6 +166,8 @@ export class SessionManager {
   /** The shell ended: write the exit, flush, and close the session. */
   end(session: LiveSession, msg: SessionEnd): SessionMeta {
     this.live.delete(session.id);
+    // A command still running (typically `exit` itself) ends with the session.
+    if (session.commands) this.track(session, () => session.commands?.finish(msg.tUs) ?? []);
     const meta = session.handle.end(msg.exitCode, msg.signal, 'exit', msg.tUs);
     this.log.info({ session: session.id, exitCode: msg.exitCode, signal: msg.signal }, 'session ended');
     return meta;

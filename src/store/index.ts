@@ -14,3 +14,4 @@ export {
 } from './meta.js';
 export { EVENTS_FILE, appendEvent, readEvents } from './events.js';
 export { STREAM_FILE, SessionHandle, SessionStore, sessionDirName, type StoredSession } from './store.js';
+export { readOutputRange, type OutputRange } from './output.js';

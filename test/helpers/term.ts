@@ -174,9 +174,12 @@ export function startOmnish(dir: string, opts: { args?: string[]; env?: Record<s
   });
 }
 
-/** A command line whose output marker cannot be confused with its echo: prints `<tag>:<n>` via arithmetic. */
+/**
+ * A command line whose output cannot be confused with its echo: it prints `<tag>:42`, which the
+ * typed line does not contain. Works in bash, zsh and fish alike.
+ */
 export function marked(tag: string): { cmd: string; out: string } {
-  return { cmd: `echo ${tag}:$((40+2))`, out: `${tag}:42` };
+  return { cmd: `printf '%s:%s\\n' ${tag} 42`, out: `${tag}:42` };
 }
 
 /** pids of the descendants of `root` whose command line contains `needle` (from ps). */

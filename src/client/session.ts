@@ -1,0 +1,141 @@
+/**
+ * A wrapped session: the shell started with integration in a new pty, the relay between it and the
+ * terminal, the prompt tracker and `::` interception on top, and the recorder streaming a copy to
+ * omnishd. Any failure before the shell is up ends in the plain shell (never a lockout).
+ */
+import { randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { runtimeDir, socketPath } from '../common/paths.js';
+import type { OmnishConfig } from '../config/config.js';
+import { integrationFor, NONCE_ENV, type Integration } from '../shell/launch.js';
+import { execShell } from './exec.js';
+import { Interceptor } from './intercept.js';
+import { SESSION_ENV, type Invocation } from './invocation.js';
+import { PromptTracker } from './prompt.js';
+import { runPromptCommand } from './prompt-commands.js';
+import { isUtf8Locale, spawnShellPty, type Pty } from './pty.js';
+import type { Recorder, SessionInfo } from './recorder.js';
+import { DeferredSink, exitCodeOf, runRelay, type RelayIo } from './relay.js';
+import { saveTermiosAndEnterRaw, type ProcessTerminal } from './terminal.js';
+
+/** How long omnish waits at exit for the daemon to take the end of the session (ms). */
+const RECORDER_DRAIN_MS = 1000;
+
+/** Arguments for the wrapped shell: node-pty cannot set argv[0], so a login shell gets `-l`. */
+function wrappedArgs(invocation: Invocation): string[] {
+  const args = invocation.shellArgs;
+  const hasLoginFlag = args.some((a) => a === '--login' || /^-[a-zA-Z]*l[a-zA-Z]*$/.test(a));
+  return invocation.login && !hasLoginFlag ? ['-l', ...args] : args;
+}
+
+/** The integration state as `omnish status` reports it: the shell's name, or `off: reason`. */
+export function integrationLabel(integration: Integration): string {
+  return integration.integration ?? `off: ${integration.off}`;
+}
+
+/**
+ * Runs the shell under omnish until it exits, then exits the process with its status.
+ * @param onReady called once the terminal is raw and the shell runs (installs the exit paths)
+ */
+export async function runWrapped(
+  shellPath: string,
+  invocation: Invocation,
+  config: OmnishConfig,
+  onReady: (terminal: ProcessTerminal, pty: Pty) => void,
+): Promise<void> {
+  const sessionId = randomBytes(6).toString('hex');
+  const nonce = randomBytes(16).toString('hex');
+  let terminal: ProcessTerminal | undefined;
+  let pty: Pty;
+  let integration: Integration;
+  try {
+    terminal = saveTermiosAndEnterRaw();
+    const { cols, rows } = terminal.size();
+    integration = integrationFor(shellPath, wrappedArgs(invocation), nonce, process.env);
+    const env = { ...process.env, [SESSION_ENV]: sessionId, ...integration.env } as Record<string, string>;
+    if (integration.integration) env[NONCE_ENV] = nonce;
+    pty = await spawnShellPty({
+      shell: integration.file,
+      args: integration.args,
+      termios: terminal.saved,
+      utf8: isUtf8Locale(process.env),
+      cols,
+      rows,
+      cwd: process.cwd(),
+      env,
+    });
+  } catch (err) {
+    terminal?.restore();
+    process.stderr.write(`omnish: ${(err as Error).message}; starting the plain shell\n`);
+    execShell(shellPath, invocation.shellArgs, invocation.login);
+    return;
+  }
+  onReady(terminal, pty);
+  // `::` commands run in this process and find their session here (`omnish commands` defaults to it).
+  process.env[SESSION_ENV] = sessionId;
+  const sink = new DeferredSink();
+  const io: RelayIo = { pty, terminal, sinks: [sink] };
+  const tracker = integration.integration ? attachPrompt(io, nonce, shellPath, config) : undefined;
+  const startedAtMs = Date.now();
+  const relay = runRelay(io);
+  const recorder = await startRecorder(config, (info) => {
+    const base = { ...info(sessionId, shellPath, pty.pid, terminal.size()), startedAtMs };
+    const withIntegration = { ...base, integration: integrationLabel(integration) };
+    return integration.integration ? { ...withIntegration, nonce } : withIntegration;
+  });
+  sink.attach(recorder);
+  const status = await relay;
+  if (tracker) terminal.write(tracker.flush());
+  terminal.restore();
+  terminal.close();
+  // Give the daemon a moment to take the rest of the session; never hold the user's exit long.
+  await recorder.drain(RECORDER_DRAIN_MS);
+  process.exit(exitCodeOf(status));
+}
+
+/**
+ * Starts the copy of the session for omnishd. Loaded only now, after the shell is spawned, so the
+ * shell's start-up does not wait for the protocol and transport code (and MessagePack) to load.
+ */
+async function startRecorder(
+  config: OmnishConfig,
+  describe: (info: typeof import('./recorder.js').sessionInfo) => SessionInfo,
+): Promise<Recorder> {
+  const [{ Recorder, sessionInfo }, { readToken, TOKEN_FILE, UnixTransport }, { spawnDaemon }] = await Promise.all([
+    import('./recorder.js'),
+    import('../transport/index.js'),
+    import('../transport/autostart.js'),
+  ]);
+  return new Recorder(new UnixTransport(socketPath(), { connectTimeoutMs: 1000 }), describe(sessionInfo), {
+    token: () => readToken(join(runtimeDir(), TOKEN_FILE)),
+    startDaemon: config.daemon.autostart ? () => spawnDaemon() : undefined,
+  });
+}
+
+/** Adds prompt tracking and `::` interception to the relay. */
+function attachPrompt(io: RelayIo, nonce: string, shellPath: string, config: OmnishConfig): PromptTracker {
+  const { pty, terminal } = io;
+  const tracker = new PromptTracker(nonce, config.shell.stripMarks);
+  const shellName = basename(shellPath);
+  const interceptor = new Interceptor(
+    {
+      // The foreground check guards against a program that left marks half-done (and costs a
+      // syscall only when the user types the prefix's first character at an empty prompt).
+      atPrompt: () => tracker.phase === 'input' && !tracker.altScreen && isShell(pty.foreground(), shellName),
+      show: (bytes) => terminal.write(typeof bytes === 'string' ? Buffer.from(bytes) : bytes),
+      redrawPrompt: () => terminal.write(tracker.redrawBytes()),
+      run: (line, keys) => runPromptCommand(line, (b) => terminal.write(typeof b === 'string' ? Buffer.from(b) : b), keys),
+      forward: (bytes) => pty.write(bytes),
+    },
+    config.shell.commandPrefix,
+  );
+  tracker.onPromptReady(() => interceptor.promptReady());
+  io.outputFilter = (data) => tracker.output(data);
+  io.inputFilter = (data) => interceptor.filter(data);
+  return tracker;
+}
+
+/** True when the foreground process name is the shell (or unknown, which must not block `::`). */
+function isShell(foreground: string, shellName: string): boolean {
+  return foreground === '' || basename(foreground).replace(/^-/, '') === shellName;
+}

@@ -1,0 +1,100 @@
+/**
+ * `omnish commands [ID]`: the commands of a session, from the command records omnishd writes to
+ * its events.jsonl (docs/store-format.md). Reads the store directly, so it works whether or not
+ * the daemon runs.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../common/errors.js';
+import type { CommandRecord } from '../daemon/commands.js';
+import { readEvents, SessionStore, type StoredSession } from '../store/index.js';
+import { table, tildify } from './format.js';
+import { io } from './io.js';
+import type { CommandSpec } from './registry.js';
+
+/**
+ * The session a command means: `id` (a unique prefix), else the session this shell runs in
+ * (`$OMNISH_SESSION`), else the newest one.
+ * @throws UsageError for an unknown or ambiguous id, or when no session is recorded
+ */
+export function pickSession(store: SessionStore, id?: string, env: NodeJS.ProcessEnv = process.env): StoredSession {
+  if (id !== undefined) return store.resolve(id);
+  const own = env.OMNISH_SESSION;
+  if (own) {
+    try {
+      return store.resolve(own);
+    } catch (err) {
+      // This shell's session is not recorded (the daemon was away when it started): fall back.
+      if (!(err instanceof UsageError)) throw err;
+    }
+  }
+  const newest = store.list()[0];
+  if (!newest) throw new UsageError('no sessions recorded yet');
+  return newest;
+}
+
+function isRecord(e: Record<string, unknown>): boolean {
+  const num = (k: string) => typeof e[k] === 'number';
+  return e.type === 'command' && num('seq') && num('startedAtUs') && num('endedAtUs') && num('outputStart') && num('outputEnd');
+}
+
+/**
+ * The command records of a session, oldest first. Lines of other types are skipped; so is a record
+ * missing a field a reader needs (a newer or broken writer).
+ * @throws StoreError when events.jsonl cannot be read or is corrupt
+ */
+export function readCommands(session: StoredSession): CommandRecord[] {
+  return readEvents(session.dir).filter(isRecord) as unknown as CommandRecord[];
+}
+
+/** A duration in µs for a table: "0.4s", "12s", "3m05s", "2h04m". */
+export function commandDuration(us: number): string {
+  const s = Math.max(0, us) / 1e6;
+  if (s < 10) return `${s.toFixed(1)}s`;
+  if (s < 60) return `${Math.round(s)}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(Math.floor(s % 60))}s`;
+  return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+}
+
+/** Text from a recording, made safe for a terminal: control characters in caret notation (^[). */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `^${String.fromCharCode((c.charCodeAt(0) + 64) & 0x7f)}`);
+}
+
+function render(records: CommandRecord[]): string {
+  const rows = records.map((r) => [
+    String(r.seq),
+    r.exitCode === null ? '-' : String(r.exitCode),
+    commandDuration(r.endedAtUs - r.startedAtUs),
+    r.cwd === null ? '?' : printable(tildify(r.cwd)),
+    r.command === null ? '?' : printable(r.command.split('\n')[0] ?? '') + (r.command.includes('\n') ? ' …' : ''),
+  ]);
+  return table(['SEQ', 'EXIT', 'DURATION', 'CWD', 'COMMAND'], rows);
+}
+
+/**
+ * Prints the commands of the session `id` (see pickSession) as a table, or as JSON.
+ * @throws UsageError for a bad id; StoreError for an unreadable events.jsonl
+ */
+export function listCommands(id: string | undefined, opts: { json?: boolean }, store = new SessionStore()): void {
+  const session = pickSession(store, id);
+  const records = readCommands(session);
+  if (opts.json) return io().out(`${JSON.stringify(records, null, 2)}\n`);
+  if (records.length === 0) {
+    return io().out(`No commands recorded in session ${session.id} (shell integration off, or none finished yet).\n`);
+  }
+  io().out(render(records));
+}
+
+export const commandsCommand: CommandSpec = {
+  name: 'commands',
+  summary: 'list the commands of a session, with exit status and duration',
+  register(cmd: Command) {
+    cmd
+      .argument('[id]', 'session id or a unique prefix (default: this shell\'s session, else the newest)')
+      .option('--json', 'print a JSON array of the command records')
+      .addHelpText('after', '\nShow a command\'s output with: omnish show ID:SEQ\n')
+      .action((id: string | undefined, opts: { json?: boolean }) => listCommands(id, opts));
+  },
+};

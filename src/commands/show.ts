@@ -1,0 +1,84 @@
+/**
+ * `omnish show ID:SEQ`: one command's output as the user saw it. The recorded bytes are rendered
+ * on a headless terminal of the session's size, so progress bars and cursor movement collapse to
+ * their final text; `--raw` writes the bytes themselves.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { UsageError } from '../common/errors.js';
+import type { CommandRecord } from '../daemon/commands.js';
+import { readOutputRange, SessionStore, STREAM_FILE } from '../store/index.js';
+import { pickSession, readCommands } from './commands.js';
+import { io } from './io.js';
+import type { CommandSpec } from './registry.js';
+import { renderOutput } from './render.js';
+
+/** Most output rendered, bytes (its tail): a headless terminal holds every line, ~1 KiB per line of 80 cells. */
+export const MAX_RENDER_BYTES = 4 * 1024 * 1024;
+
+/** A reference to a command: a session id prefix (undefined: the current session) and a seq (negative: from the end). */
+export interface CommandRef {
+  id?: string;
+  /** 1, 2, … as in `omnish commands`; -1 is the last command, -2 the one before. */
+  seq: number;
+}
+
+/**
+ * Parses `ID:SEQ`, `SEQ` or `ID:-1` (also `:-1`).
+ * @throws UsageError for anything else
+ */
+export function parseCommandRef(arg: string): CommandRef {
+  const m = /^(?:([0-9a-fA-F]*):)?(-?\d{1,9})$/.exec(arg.trim());
+  const seq = Number(m?.[2]);
+  if (!m || seq === 0) {
+    throw new UsageError(`'${arg}' is not a command: expected ID:SEQ (e.g. a1b2:3), SEQ, or ID:-1 for the last one`);
+  }
+  return m[1] ? { id: m[1], seq } : { seq };
+}
+
+function find(records: CommandRecord[], seq: number): CommandRecord | undefined {
+  return seq > 0 ? records.find((r) => r.seq === seq) : records[records.length + seq];
+}
+
+/**
+ * Prints the output of the command `arg` names (see parseCommandRef): rendered text, or with
+ * `raw` the recorded bytes.
+ * @throws UsageError for a bad reference, an unknown or ambiguous session, an unknown seq
+ */
+export async function showOutput(arg: string, opts: { raw?: boolean }, store = new SessionStore()): Promise<void> {
+  const ref = parseCommandRef(arg);
+  const session = pickSession(store, ref.id);
+  const records = readCommands(session);
+  const record = find(records, ref.seq);
+  if (!record) {
+    const first = records[0];
+    const last = records[records.length - 1];
+    const has = first && last ? `its commands are ${first.seq}-${last.seq}` : 'it has no recorded commands';
+    throw new UsageError(`session ${session.id} has no command ${ref.seq} (${has}; see omnish commands ${session.id})`);
+  }
+  const stream = join(session.dir, STREAM_FILE);
+  const out = io();
+  if (opts.raw) return out.raw(readOutputRange(stream, record.outputStart, record.outputEnd, session).data);
+  const size = record.outputEnd - record.outputStart;
+  if (size > MAX_RENDER_BYTES) {
+    out.err(`omnish: command ${record.seq} wrote ${(size / 1048576).toFixed(1)} MiB; showing the text of the last ${MAX_RENDER_BYTES / 1048576} MiB (--raw writes all)\n`);
+  }
+  const range = readOutputRange(stream, Math.max(record.outputStart, record.outputEnd - MAX_RENDER_BYTES), record.outputEnd, session);
+  if (record.altScreen) {
+    out.err(`omnish: command ${record.seq} ran a full-screen program; its screen is not part of the text (try --raw, or omnish replay)\n`);
+  }
+  const text = await renderOutput(range.data, range.cols, { rows: range.rows });
+  if (text !== '') out.out(`${text}\n`);
+}
+
+export const showCommand: CommandSpec = {
+  name: 'show',
+  summary: 'print the output of one command, as it looked on the terminal',
+  register(cmd: Command) {
+    cmd
+      .argument('<ID:SEQ>', 'session id (or unique prefix) and command number; SEQ alone: this shell\'s session; ID:-1: the last command')
+      .option('--raw', 'write the recorded bytes (colours, cursor movement) instead of the rendered text')
+      .addHelpText('after', '\nCommand numbers: omnish commands [ID]\n')
+      .action((arg: string, opts: { raw?: boolean }) => showOutput(arg, opts));
+  },
+};

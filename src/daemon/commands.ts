@@ -1,0 +1,182 @@
+/**
+ * Splitting a session into commands. The shell integration marks each command (OSC 133 C … D,
+ * with OSC 633 E for its command line and P for its directory; src/shell/marks.ts); the daemon
+ * parses the output as it records it and writes one command record per command to events.jsonl.
+ * Record format: docs/store-format.md.
+ */
+import { MarkParser, type MarkEvent } from '../shell/marks.js';
+
+/** One command, as stored in events.jsonl. */
+export interface CommandRecord {
+  type: 'command';
+  /** Number of the command in its session: 1, 2, … (continues across daemon restarts). */
+  seq: number;
+  /** The command line as the shell reported it (OSC 633 E), or null if it did not. */
+  command: string | null;
+  /** Working directory when the command started (last OSC 633 P before it), or null if unknown. */
+  cwd: string | null;
+  /** When its output started (the C mark arrived): µs since session start. */
+  startedAtUs: number;
+  /** When it finished (the D mark arrived, or the session ended): µs since session start. */
+  endedAtUs: number;
+  /** Exit status from the D mark; null if none was reported or the session ended first. */
+  exitCode: number | null;
+  /**
+   * Offset of the command's first output byte in the session's output byte stream (the
+   * concatenation of all output record payloads of stream.bin), bytes: just after the C mark.
+   */
+  outputStart: number;
+  /** Offset in the same output byte stream just after its last output byte (where the D mark begins), bytes. */
+  outputEnd: number;
+  /** True if the command switched to the alternate screen (a full-screen program such as vim). */
+  altScreen: boolean;
+}
+
+/** A finished command with the end of its output, for the event detector. */
+export interface FinishedCommand {
+  record: CommandRecord;
+  /** The last (at most OUTPUT_TAIL_BYTES) bytes of the command's output, raw. */
+  output: Buffer;
+}
+
+/** How much of a command's output the detector gets to see, bytes (its tail). */
+export const OUTPUT_TAIL_BYTES = 256 * 1024;
+
+/** The newest output chunks of a running command, with their stream offsets, about OUTPUT_TAIL_BYTES in all. */
+class OutputTail {
+  private chunks: { start: number; data: Buffer }[] = [];
+  private total = 0;
+
+  add(start: number, data: Uint8Array): void {
+    // A copy: the decoder's buffer may be a slice of a large frame that should not stay pinned.
+    this.chunks.push({ start, data: Buffer.from(data) });
+    this.total += data.length;
+    for (let first = this.chunks[0]; first && this.total - first.data.length >= OUTPUT_TAIL_BYTES; first = this.chunks[0]) {
+      this.chunks.shift();
+      this.total -= first.data.length;
+    }
+  }
+
+  /** The last OUTPUT_TAIL_BYTES bytes of the stream range [start, end) that are still held. */
+  bytes(start: number, end: number): Buffer {
+    const from = Math.max(start, end - OUTPUT_TAIL_BYTES);
+    const parts: Buffer[] = [];
+    for (const c of this.chunks) {
+      const a = Math.max(from, c.start);
+      const b = Math.min(end, c.start + c.data.length);
+      if (a < b) parts.push(c.data.subarray(a - c.start, b - c.start));
+    }
+    return Buffer.concat(parts);
+  }
+}
+
+interface OpenCommand {
+  startedAtUs: number;
+  outputStart: number;
+  command: string | null;
+  cwd: string | null;
+  altScreen: boolean;
+  tail: OutputTail;
+}
+
+/**
+ * Turns one session's output into command records. A command runs from a C mark to the next D
+ * mark; a prompt (A) or a new C before any D also ends it, with exit status null. What is running
+ * when the daemon restarts is lost: its C is not seen again.
+ */
+export class CommandTracker {
+  private readonly parser: MarkParser;
+  private offset: number;
+  private lastSeq: number;
+  /** Last command line (E) since the last C, last directory (P) ever seen. */
+  private command: string | null = null;
+  private cwd: string | null = null;
+  private open: OpenCommand | null = null;
+
+  /**
+   * @param nonce the session's secret (SessionStart.nonce); marks without it are ignored
+   * @param outputOffset bytes of output the session already has (resumed sessions), so offsets continue
+   * @param lastSeq highest command seq already in the session's events.jsonl (0 for none)
+   */
+  constructor(nonce: string, outputOffset = 0, lastSeq = 0) {
+    this.parser = new MarkParser(nonce);
+    this.offset = outputOffset;
+    this.lastSeq = lastSeq;
+  }
+
+  /**
+   * Feeds one output chunk, read at `tUs` (µs since session start).
+   * @param baseOffset the chunk's offset in the output byte stream (default: after the previous chunk)
+   * @returns the commands that finished in this chunk
+   */
+  output(tUs: number, data: Uint8Array, baseOffset = this.offset): FinishedCommand[] {
+    this.offset = baseOffset + data.length;
+    const events = this.parser.push(data, baseOffset);
+    if (this.open) this.open.tail.add(baseOffset, data);
+    if (events.length === 0) return [];
+    const done: FinishedCommand[] = [];
+    for (const e of events) this.apply(e, tUs, baseOffset, data, done);
+    return done;
+  }
+
+  /** The session ended at `tUs`: a command still running is finished with exit status null. */
+  finish(tUs: number): FinishedCommand[] {
+    return this.open ? [this.close(this.open, tUs, null, this.offset)] : [];
+  }
+
+  private apply(e: MarkEvent, tUs: number, base: number, data: Uint8Array, done: FinishedCommand[]): void {
+    switch (e.kind) {
+      case 'E':
+        this.command = e.command ?? null;
+        break;
+      case 'P':
+        this.cwd = e.cwd ?? null;
+        break;
+      case 'C': {
+        if (this.open) done.push(this.close(this.open, tUs, null, e.start));
+        const tail = new OutputTail();
+        tail.add(base, data); // bytes before the C mark are cut off when read
+        this.open = { startedAtUs: tUs, outputStart: e.offset, command: this.command, cwd: this.cwd, altScreen: false, tail };
+        this.command = null; // each command line names one command
+        break;
+      }
+      case 'D':
+      case 'A':
+        // A prompt without a D first: the shell did not report the status (e.g. its hook was replaced).
+        if (this.open) done.push(this.close(this.open, tUs, e.kind === 'D' ? (e.exitCode ?? null) : null, e.start));
+        break;
+      case 'alt-on':
+        if (this.open) this.open.altScreen = true;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private close(open: OpenCommand, tUs: number, exitCode: number | null, end: number): FinishedCommand {
+    this.open = null;
+    const outputEnd = Math.max(end, open.outputStart);
+    const record: CommandRecord = {
+      type: 'command',
+      seq: ++this.lastSeq,
+      command: open.command,
+      cwd: open.cwd,
+      startedAtUs: open.startedAtUs,
+      endedAtUs: Math.max(tUs, open.startedAtUs),
+      exitCode,
+      outputStart: open.outputStart,
+      outputEnd,
+      altScreen: open.altScreen,
+    };
+    return { record, output: open.tail.bytes(open.outputStart, outputEnd) };
+  }
+}
+
+/** Highest `seq` of the command records among `events` (0 if none): where a resumed session continues. */
+export function lastCommandSeq(events: readonly Record<string, unknown>[]): number {
+  let last = 0;
+  for (const e of events) {
+    if (e.type === 'command' && typeof e.seq === 'number' && e.seq > last) last = e.seq;
+  }
+  return last;
+}

@@ -1,0 +1,156 @@
+/**
+ * The integration scripts in real bash, zsh and fish, each in a real pty, started the way omnish
+ * starts them (integrationFor), with rc files in a private HOME. Assertions are on the marks in
+ * the raw bytes the shell wrote.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { scriptPath, type IntegratedShell } from './launch.js';
+import { kinds, lastPromptText, latin1, RC, start, stopAll } from './testing.js';
+
+afterEach(stopAll);
+
+const host = hostname();
+const SHELLS: IntegratedShell[] = ['bash', 'zsh', 'fish'];
+
+/** Two lines typed for one command, and the E text each shell reports for them. */
+const MULTILINE: Record<IntegratedShell, { lines: string[]; e: string }> = {
+  // bash keeps a multi-line command as one history entry joined with `;` (cmdhist without lithist).
+  bash: { lines: ['for i in 1 2; do', 'echo $i; done'], e: 'for i in 1 2\\x3b do echo $i\\x3b done' },
+  zsh: { lines: ['for i in 1 2; do', 'echo $i; done'], e: 'for i in 1 2\\x3b do\\x0aecho $i\\x3b done' },
+  fish: { lines: ['for i in 1 2', 'echo $i; end'], e: 'for i in 1 2\\x0aecho $i\\x3b end' },
+};
+
+describe.each(SHELLS)('%s with omnish integration', (shell) => {
+  it('marks the first prompt P 7 A B, without D', async () => {
+    const s = start(shell);
+    const marks = await s.prompt();
+    expect(marks).toEqual([{ kind: 'P', cwd: latin1(s.home.path) }, { kind: '7', url: `file://${host}${s.home.path}` }, { kind: 'A' }, { kind: 'B' }]);
+  });
+
+  it('marks `true`: E C, then D;0 P 7 A B at the next prompt', async () => {
+    const s = start(shell);
+    await s.prompt();
+    expect(await s.run('true')).toEqual([
+      { kind: 'E', cmd: 'true' },
+      { kind: 'C' },
+      { kind: 'D', exit: '0' },
+      { kind: 'P', cwd: latin1(s.home.path) },
+      { kind: '7', url: `file://${host}${s.home.path}` },
+      { kind: 'A' },
+      { kind: 'B' },
+    ]);
+  });
+
+  it('reports the exit status of `false` (1) and `ls /nonexistent` (2), and the prompt still sees it', async () => {
+    const s = start(shell);
+    await s.prompt();
+    expect(await s.run('false')).toContainEqual({ kind: 'D', exit: '1' });
+    expect(lastPromptText(s)).toContain('[1]');
+    expect(await s.run('ls /nonexistent')).toContainEqual({ kind: 'D', exit: '2' });
+    expect(lastPromptText(s)).toContain('[2]');
+  });
+
+  it('sends a multi-line command whole, newlines and ; escaped', async () => {
+    const s = start(shell);
+    await s.prompt();
+    const since = s.length;
+    const { lines, e } = MULTILINE[shell];
+    const marks = await s.run(lines.join('\r'));
+    expect(marks.filter((m) => m.kind === 'E')).toEqual([{ kind: 'E', cmd: e }]);
+    expect(marks).toContainEqual({ kind: 'D', exit: '0' });
+    expect(s.text(since)).toMatch(/\b1\r\n2\r\n/);
+  });
+
+  it('sends `echo a; echo b | cat` as one command line', async () => {
+    const s = start(shell);
+    await s.prompt();
+    const marks = await s.run('echo a; echo b | cat');
+    expect(kinds(marks)).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
+    expect(marks[0]).toEqual({ kind: 'E', cmd: 'echo a\\x3b echo b | cat' });
+  });
+
+  it('reports the new cwd after `cd /tmp`, and escapes odd directory names', async () => {
+    const s = start(shell, { files: { 'dir ;\u00e9/.keep': '' } });
+    await s.prompt();
+    const tmp = await s.run('cd /tmp');
+    expect(tmp).toContainEqual({ kind: 'P', cwd: '/tmp' });
+    expect(tmp).toContainEqual({ kind: '7', url: `file://${host}/tmp` });
+    const odd = await s.run(`cd '${s.home.path}/dir ;\u00e9'`);
+    expect(odd).toContainEqual({ kind: 'P', cwd: latin1(`${s.home.path}/dir \\x3b\u00e9`) });
+    expect(odd).toContainEqual({ kind: '7', url: `file://${host}${s.home.path}/dir%20%3B%C3%A9` });
+  });
+
+  it('Ctrl-C at the prompt gives a new prompt without D', async () => {
+    const s = start(shell);
+    await s.prompt();
+    const since = s.length;
+    s.write('echo half-typed');
+    await s.waitText((t) => t.includes('half-typed'), 'the typed text echoed', since);
+    s.write('\x03');
+    const marks = await s.prompt(since);
+    expect(kinds(marks)).not.toContain('D');
+    expect(kinds(marks)).not.toContain('C');
+    expect(kinds(marks)).not.toContain('E');
+    // The next command is marked as usual.
+    expect(await s.run('false')).toContainEqual({ kind: 'D', exit: '1' });
+  });
+
+  it('an empty line gives a new prompt without D', async () => {
+    const s = start(shell);
+    await s.prompt();
+    expect(kinds(await s.run(''))).toEqual(['P', '7', 'A', 'B']);
+  });
+
+  it('Ctrl-C during `sleep 30` ends it with D;130', async () => {
+    const s = start(shell);
+    await s.prompt();
+    const since = s.length;
+    s.write('sleep 30\r');
+    await s.waitText(() => kinds(s.marks(since)).includes('C'), 'C for sleep', since);
+    await s.foreground('sleep 30');
+    s.write('\x03');
+    expect(await s.prompt(since)).toContainEqual({ kind: 'D', exit: '130' });
+  });
+
+  it('a forged D from a program does not replace the real one', async () => {
+    const s = start(shell);
+    await s.prompt();
+    const since = s.length;
+    const marks = await s.run("printf '\\x1b]133;D;0;omnish=WRONG\\x07'; false");
+    expect(marks.filter((m) => m.kind === 'D')).toEqual([{ kind: 'D', exit: '1' }]);
+    expect(s.foreignMarks(since).map((p) => p.mark)).toContainEqual({ kind: 'D', exit: '0' });
+  });
+
+  it('keeps the nonce out of the environment of programs', async () => {
+    // bash and zsh take it out before the user's rc files run; fish only after config.fish
+    // (--init-command runs last), so only programs run from the prompt are checked there.
+    const rc = shell === 'fish' ? undefined : `${RC[shell][1]}env > rcenv.txt\n`;
+    const s = start(shell, { rc });
+    await s.prompt();
+    await s.run('env > envdump.txt');
+    const dumps = [readFileSync(`${s.home.path}/envdump.txt`, 'utf8')];
+    if (rc) dumps.push(readFileSync(`${s.home.path}/rcenv.txt`, 'utf8'));
+    for (const dump of dumps) {
+      expect(dump).toContain('HOME=');
+      expect(dump).not.toContain(s.nonce);
+      expect(dump).not.toMatch(/^OMNISH_/m);
+    }
+  });
+
+  it('works from `omnish init` in the rc file of a shell omnish did not start (own nonce)', async () => {
+    const rcText = RC[shell][1];
+    const line = shell === 'fish' ? `source '${scriptPath(shell)}'` : `. '${scriptPath(shell)}'`;
+    // The rc file loads the script as `omnish init` output would be; re-sourcing it is harmless.
+    const s = start(shell, { plain: true, rc: `${rcText}${line}\n${line}\n` });
+    const first = await s.waitText((t) => /\x1b\]133;B;omnish=[0-9a-f]{16}\x07/.test(t), 'a B mark with a generated nonce');
+    const nonce = /omnish=([0-9a-f]{16})/.exec(first)?.[1];
+    expect(nonce).toBeDefined();
+    const since = s.length;
+    s.write('false\r');
+    await s.waitText((t) => t.includes(`\x1b]133;B;omnish=${nonce}\x07`), 'the next prompt', since);
+    expect(s.text(since)).toContain(`\x1b]133;D;1;omnish=${nonce}\x07`);
+    expect(s.text(since).split('\x1b]133;C;').length).toBe(2);
+  });
+});

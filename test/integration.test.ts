@@ -1,0 +1,191 @@
+/**
+ * Shell integration end to end: real bash, zsh and fish under omnish record every command with its
+ * text, cwd and exit status; `::` commands work at a prompt and nowhere else.
+ */
+import { describe, expect, it } from 'vitest';
+import { omnish as omnishCli, waitDaemon } from './helpers/daemon.js';
+import { useTestDir } from './helpers/fixture.js';
+import { descendantPids, marked, runIn, Term, waitUntil } from './helpers/term.js';
+
+const dir = useTestDir();
+
+interface CommandRecord {
+  seq: number;
+  command: string | null;
+  cwd: string | null;
+  exitCode: number | null;
+  altScreen: boolean;
+}
+
+const SHELLS = { bash: '/bin/bash', zsh: '/usr/bin/zsh', fish: '/usr/bin/fish' } as const;
+
+function start(shell: keyof typeof SHELLS): Term {
+  // No shell arguments: the user's (empty) rc files are read as usual.
+  return dir.omnish({ args: [], env: { OMNISH_SHELL: SHELLS[shell], XDG_CONFIG_HOME: `${dir.path}/.config` } });
+}
+
+/** The integration's prompt-ready mark (B); marks pass through to the terminal. */
+const PROMPT_READY = /\x1b\]133;B;omnish=[0-9a-f]+\x07/;
+
+/** Waits for the next prompt to be ready after byte `since`. */
+async function promptAfter(t: Term, since: number): Promise<void> {
+  await t.waitFor(PROMPT_READY, { since, timeoutMs: 15_000 });
+}
+
+/** Types `cmd` as its own command line, then a marker line; waits for the marker and the prompt after it. */
+async function line(t: Term, cmd: string): Promise<void> {
+  const since = t.mark();
+  const m = marked('DONE');
+  t.write(`${cmd}\r`);
+  t.write(`${m.cmd}\r`);
+  const out = await t.waitFor(m.out, { since, timeoutMs: 15_000 });
+  await promptAfter(t, since + out.indexOf(m.out));
+}
+
+/** Runs `cmd` alone (no marker after it, so `$?` stays its status) and waits for the prompt after it. */
+async function alone(t: Term, cmd: string, exit: number): Promise<void> {
+  const since = t.mark();
+  t.write(`${cmd}\r`);
+  const out = await t.waitFor(new RegExp(`\\x1b\\]133;D;${exit};omnish=`), { since, timeoutMs: 15_000 });
+  await promptAfter(t, since + out.search(/\x1b\]133;D;/));
+}
+
+async function records(min: number): Promise<CommandRecord[]> {
+  return waitUntil(() => {
+    const r = omnishCli(dir.path, ['commands', '--json']);
+    if (r.status !== 0) return undefined;
+    const list = JSON.parse(r.stdout) as CommandRecord[];
+    return list.length >= min ? list : undefined;
+  }, `${min} command records`, 15_000);
+}
+
+function find(list: CommandRecord[], command: string): CommandRecord {
+  const hit = list.find((r) => r.command === command);
+  if (!hit) throw new Error(`no record for ${JSON.stringify(command)} in ${JSON.stringify(list.map((r) => r.command))}`);
+  return hit;
+}
+
+const multiLine: Record<keyof typeof SHELLS, string> = {
+  bash: 'for i in 1 2\rdo echo "n$i"\rdone',
+  zsh: 'for i in 1 2\rdo echo "n$i"\rdone',
+  fish: 'for i in 1 2\recho "n$i"\rend',
+};
+
+describe.each(Object.keys(SHELLS) as Array<keyof typeof SHELLS>)('%s under omnish', (shell) => {
+  it('records commands with their text, cwd and exit status', async () => {
+    const t = start(shell);
+    await line(t, 'true');
+    await line(t, 'false');
+    await line(t, 'ls /nonexistent');
+    await line(t, multiLine[shell]);
+    await line(t, 'echo a; echo b | cat');
+    // A program printing a look-alike mark without the session's nonce changes nothing.
+    await line(t, "printf '\\033]133;D;0;omnish=forged\\007'; false");
+    await line(t, 'cd /tmp');
+    await line(t, 'pwd');
+    // Ctrl-C during a command: status 130.
+    t.write('sleep 30\r');
+    await waitUntil(() => descendantPids(t.pid, 'sleep 30').length > 0, 'sleep to start');
+    t.write('\x03');
+    await line(t, 'true');
+    // Ctrl-C at a prompt with a half-typed line: no command ran.
+    t.write('echo never-run');
+    t.write('\x03');
+    await line(t, 'true');
+    const list = await records(12);
+    expect(find(list, 'true').exitCode).toBe(0);
+    expect(find(list, 'false').exitCode).toBe(1);
+    expect(find(list, 'ls /nonexistent').exitCode).toBe(2);
+    const loop = list.find((r) => r.command?.startsWith('for i in 1 2'));
+    // bash keeps a multi-line command as one line joined with ';' (cmdhist); zsh and fish keep the newlines.
+    expect(loop?.command).toMatch(shell === 'bash' ? /^for i in 1 2; do echo "n\$i"; done$/ : /\n/);
+    expect(loop?.exitCode).toBe(0);
+    expect(find(list, 'echo a; echo b | cat').exitCode).toBe(0);
+    expect(find(list, "printf '\\033]133;D;0;omnish=forged\\007'; false").exitCode).toBe(1);
+    expect(find(list, 'pwd').cwd).toBe('/tmp');
+    expect(find(list, 'cd /tmp').cwd).not.toBe('/tmp');
+    expect(find(list, 'sleep 30').exitCode).toBe(130);
+    expect(list.some((r) => r.command?.includes('never-run'))).toBe(false);
+  });
+
+  it('marks a full-screen program as using the alternate screen', async () => {
+    const t = start(shell);
+    await line(t, 'true');
+    t.write('vim -u NONE -N -n -i NONE\r');
+    // vim drops typeahead when it switches the tty to raw mode: wait until its intro is fully drawn.
+    await t.waitScreen((s) => s.some((l) => l.includes('for version info')), 'vim to draw');
+    // vim may still be reading its terminal's answers to queries this harness never answers: repeat
+    // :q! until vim leaves the alternate screen.
+    const quitFrom = t.mark();
+    let lastTry = 0;
+    await waitUntil(() => {
+      if (t.text().slice(quitFrom).includes('\x1b[?1049l')) return true;
+      if (Date.now() - lastTry > 500) {
+        lastTry = Date.now();
+        t.write('\x1b:q!\r');
+      }
+      return undefined;
+    }, 'vim to quit', 15_000);
+    await line(t, 'true');
+    const list = await records(3);
+    expect(find(list, 'vim -u NONE -N -n -i NONE').altScreen).toBe(true);
+    expect(find(list, 'true').altScreen).toBe(false);
+  });
+
+  it('::help shows the commands at a prompt and leaves no trace in history; $? is kept', async () => {
+    const t = start(shell);
+    await line(t, 'true');
+    await alone(t, 'false', 1);
+    const since = t.mark();
+    t.write('::help\r');
+    await t.waitFor('::replay', { since });
+    const status = shell === 'fish' ? 'echo "st=$status"' : 'echo "st=$?"';
+    const after = t.mark();
+    t.write(`${status}\r`);
+    expect(await t.waitFor(/st=\d+/, { since: after })).toMatch(/st=1/);
+    const history = shell === 'fish' ? 'history | head -5' : 'fc -l -5';
+    expect(await runIn(t, history)).not.toContain('::help');
+  });
+});
+
+describe('`::` at the prompt only', () => {
+  it('passes :: typed into a running program (cat) through to it', async () => {
+    const t = start('bash');
+    await line(t, 'true');
+    const since = t.mark();
+    t.write('cat\r');
+    await waitUntil(() => descendantPids(t.pid, 'cat').length > 0, 'cat to start');
+    t.write('::help\r');
+    // cat echoes the line back: the line reached cat; the help did not appear.
+    await t.waitFor(/::help\r\n::help/, { since });
+    t.write('\x04');
+    await line(t, 'true');
+    expect(t.text().slice(since)).not.toContain('list the commands');
+  });
+
+  it('Ctrl-C in a half-typed :: line returns to a clean prompt', async () => {
+    const t = start('bash');
+    await line(t, 'true');
+    await alone(t, 'false', 1);
+    t.write('::repl');
+    t.write('\x03');
+    const since = t.mark();
+    t.write('echo "st=$?"\r');
+    // The shell never saw the line: its input is clean and $? is unchanged.
+    expect(await t.waitFor(/st=\d+/, { since })).toMatch(/st=1/);
+  });
+
+  it('without shell integration (sh) nothing is intercepted and status says why', async () => {
+    const t = dir.omnish({ args: [], env: { OMNISH_SHELL: '/bin/sh', PS1: 'PROMPT$ ' } });
+    await runIn(t, 'true');
+    const since = t.mark();
+    t.write('::help\r');
+    await t.waitFor(/not found|::help: /, { since });
+    await waitDaemon(dir.path);
+    const status = await waitUntil(() => {
+      const r = omnishCli(dir.path, ['status']);
+      return r.stdout.includes('integration') ? r.stdout : undefined;
+    }, 'status with the integration state');
+    expect(status).toMatch(/shell integration: off \(unsupported shell 'sh'\)/);
+  });
+});
