@@ -89,7 +89,9 @@ describe.each(Object.keys(SHELLS) as Array<keyof typeof SHELLS>)('%s under omnis
     t.write('\x03');
     await line(t, 'true');
     // Ctrl-C at a prompt with a half-typed line: no command ran.
+    const typed = t.mark();
     t.write('echo never-run');
+    await t.waitFor('never-run', { since: typed });
     t.write('\x03');
     await line(t, 'true');
     const list = await records(12);

@@ -3,14 +3,26 @@
  * Request, its Response.
  */
 import { join } from 'node:path';
-import { DaemonUnavailableError } from '../common/errors.js';
+import { DaemonUnavailableError, OmnishError } from '../common/errors.js';
 import { runtimeDir, socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
-import { checkWelcome, PROTOCOL_VERSION, type Message } from '../protocol/index.js';
+import { checkWelcome, PROTOCOL_VERSION, type Event, type Message } from '../protocol/index.js';
 import { readToken, TOKEN_FILE, UnixTransport, type Connection } from '../transport/index.js';
 
 /** How long a control request may take in all (ms). */
 const REQUEST_TIMEOUT_MS = 5000;
+
+/** Options of a request. */
+export interface RequestOptions {
+  /** Receives the Event messages the daemon streams before its Response (e.g. answer text). */
+  onEvent?: (event: Event) => void;
+  /** Longest wait for the next message, ms (default 5000); every Event restarts it. */
+  idleTimeoutMs?: number;
+  /** Aborting closes the connection; the daemon stops the work (e.g. an LLM request). */
+  signal?: AbortSignal;
+  /** Start the daemon if none answers (default false). */
+  autostart?: boolean;
+}
 
 function nextMessage(conn: Connection, timeoutMs: number): Promise<Message> {
   return new Promise((resolve, reject) => {
@@ -33,13 +45,10 @@ function nextMessage(conn: Connection, timeoutMs: number): Promise<Message> {
  * @throws DaemonUnavailableError when no daemon answers (the message says how to start one), or
  *   when the daemon refuses or reports an error
  */
-export async function request<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-  let conn: Connection;
-  try {
-    conn = await new UnixTransport(socketPath(), { connectTimeoutMs: 1000 }).connect();
-  } catch (err) {
-    throw new DaemonUnavailableError(`omnishd is not running (no answer on ${socketPath()}); start it with 'omnishd'`, { cause: err });
-  }
+export async function request<T = unknown>(method: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
+  const conn = await connect(options.autostart === true);
+  const abort = (): void => conn.destroy();
+  options.signal?.addEventListener('abort', abort, { once: true });
   try {
     const token = readToken(join(runtimeDir(), TOKEN_FILE)) ?? '';
     conn.send({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, token, role: 'control', clientVersion: VERSION, pid: process.pid });
@@ -48,11 +57,34 @@ export async function request<T = unknown>(method: string, params: Record<string
     const problem = welcome.type === 'Welcome' ? checkWelcome(welcome) : `unexpected ${welcome.type}`;
     if (problem) throw new DaemonUnavailableError(problem);
     conn.send({ type: 'Request', id: 1, method, params });
-    const response = await nextMessage(conn, REQUEST_TIMEOUT_MS);
-    if (response.type !== 'Response') throw new DaemonUnavailableError(`unexpected ${response.type} from omnishd`);
-    if (!response.ok) throw new DaemonUnavailableError(`omnishd: ${response.error ?? 'request failed'}`);
-    return response.result as T;
+    for (;;) {
+      const msg = await nextMessage(conn, options.idleTimeoutMs ?? REQUEST_TIMEOUT_MS);
+      if (msg.type === 'Event') {
+        options.onEvent?.(msg);
+        continue;
+      }
+      if (msg.type !== 'Response') throw new DaemonUnavailableError(`unexpected ${msg.type} from omnishd`);
+      // The daemon's error text is written for the user already (e.g. how to configure a backend).
+      if (!msg.ok) throw new OmnishError(msg.error ?? 'request failed');
+      return msg.result as T;
+    }
   } finally {
+    options.signal?.removeEventListener('abort', abort);
     conn.destroy();
   }
+}
+
+/** Connects to the daemon, starting it first when asked to and none answers. */
+async function connect(autostart: boolean): Promise<Connection> {
+  const transport = new UnixTransport(socketPath(), { connectTimeoutMs: 1000 });
+  try {
+    return await transport.connect();
+  } catch (err) {
+    if (!autostart) {
+      throw new DaemonUnavailableError(`omnishd is not running (no answer on ${socketPath()}); start it with 'omnishd'`, { cause: err });
+    }
+  }
+  const { startDetached } = await import('../transport/autostart.js');
+  await startDetached();
+  return transport.connect();
 }

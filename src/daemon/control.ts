@@ -20,7 +20,15 @@ export interface StatusResult {
   sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string }>;
 }
 
-type Handler = (state: DaemonState, params: Record<string, unknown>) => unknown;
+/** What a handler gets besides its params: a way to stream Events before its result, and cancellation. */
+export interface RequestContext {
+  /** Sends an Event to the requesting client now (e.g. a piece of an answer). */
+  emit: (kind: string, data: Record<string, unknown>) => void;
+  /** Aborted when the client goes away (Ctrl-C in `omnish ask`). */
+  signal: AbortSignal;
+}
+
+type Handler = (state: DaemonState, params: Record<string, unknown>, ctx: RequestContext) => unknown;
 
 const HANDLERS: Record<string, Handler> = {
   ping: () => ({ pong: true }),
@@ -44,8 +52,13 @@ const HANDLERS: Record<string, Handler> = {
  * Runs one request.
  * @throws UsageError for an unknown method.
  */
-export function handleRequest(state: DaemonState, method: string, params: Record<string, unknown>): unknown {
+export function handleRequest(state: DaemonState, method: string, params: Record<string, unknown>, ctx: RequestContext): unknown {
   const handler = HANDLERS[method];
   if (!handler) throw new UsageError(`unknown request '${method}'`);
-  return handler(state, params);
+  return handler(state, params, ctx);
+}
+
+/** Adds (or replaces) a request handler; the LLM requests register themselves this way. */
+export function registerHandler(method: string, handler: Handler): void {
+  HANDLERS[method] = handler;
 }

@@ -17,6 +17,7 @@ const HELLO_TIMEOUT_MS = 5000;
 export function serveConnection(conn: Connection, state: DaemonState, token: string, log: Logger): void {
   let phase: 'hello' | 'session-start' | 'session' | 'control' = 'hello';
   let session: LiveSession | undefined;
+  const aborted = new AbortController();
   const helloTimer = setTimeout(() => refuse('no Hello within 5 s'), HELLO_TIMEOUT_MS);
   helloTimer.unref();
 
@@ -42,6 +43,7 @@ export function serveConnection(conn: Connection, state: DaemonState, token: str
 
   conn.onClose((err) => {
     clearTimeout(helloTimer);
+    aborted.abort();
     if (err) log.debug({ err: err.message }, 'connection closed with error');
     if (session) state.sessions.detach(session, 'client-lost');
   });
@@ -74,12 +76,22 @@ export function serveConnection(conn: Connection, state: DaemonState, token: str
         return violation(`unexpected ${msg.type} on a session connection`);
       case 'control':
         if (msg.type !== 'Request') return violation(`expected Request, got ${msg.type}`);
-        try {
-          conn.send({ type: 'Response', id: msg.id, ok: true, result: handleRequest(state, msg.method, msg.params) });
-        } catch (err) {
-          if (!isUserFacing(err)) throw err;
-          conn.send({ type: 'Response', id: msg.id, ok: false, error: err.message });
-        }
+        return void answer(msg.id, msg.method, msg.params);
+    }
+  }
+
+  /** Runs a request (possibly long, streaming Events) and sends its Response. */
+  async function answer(id: number, method: string, params: Record<string, unknown>): Promise<void> {
+    const ctx = {
+      emit: (kind: string, data: Record<string, unknown>) => void conn.send({ type: 'Event', sessionId: '', kind, data }),
+      signal: aborted.signal,
+    };
+    try {
+      const result = await handleRequest(state, method, params, ctx);
+      conn.send({ type: 'Response', id, ok: true, result });
+    } catch (err) {
+      if (!isUserFacing(err)) log.error({ method, err: (err as Error).message, stack: (err as Error).stack }, 'request failed');
+      conn.send({ type: 'Response', id, ok: false, error: isUserFacing(err) ? err.message : `internal error in omnishd (see its log): ${(err as Error).message}` });
     }
   }
 }
