@@ -1,5 +1,7 @@
 /** Every user command, in the order `--help` lists them. */
+import { askCommand } from './ask.js';
 import { commandsCommand } from './commands.js';
+import { contextCommand } from './context.js';
 import { helpCommand } from './help.js';
 import { initCommand } from './init.js';
 import type { CommandSpec } from './registry.js';
@@ -9,5 +11,5 @@ import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
-  helpCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, statusCommand, initCommand,
+  helpCommand, askCommand, contextCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, statusCommand, initCommand,
 ];

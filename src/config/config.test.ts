@@ -101,3 +101,112 @@ exit_codes = [2]
     expect(new RegExp(rules[1]?.pattern ?? '', 'im').test('make[2]: *** [all] Error 1')).toBe(true);
   });
 });
+
+describe('loadConfig [llm]', () => {
+  const design = `[llm]
+default = "claude"
+fallback = ["openai"]
+max_context_tokens = 8000
+[llm.claude]
+backend = "anthropic"
+model = "claude-sonnet-4-5"
+api_key_cmd = "pass show anthropic"
+[llm.openai]
+backend = "openai_compat"
+model = "gpt-4o-mini"
+base_url = "https://api.openai.com/v1"
+api_key_env = "OPENAI_API_KEY"
+`;
+
+  it("reads the design's example", () => {
+    const llm = load(design).llm;
+    expect(llm.default).toBe('claude');
+    expect(llm.fallback).toEqual(['openai']);
+    expect(llm.maxContextTokens).toBe(8000);
+    expect(llm.backends).toEqual({
+      claude: { name: 'claude', kind: 'anthropic', model: 'claude-sonnet-4-5', apiKeyCmd: 'pass show anthropic', maxTokens: 1024, timeoutSeconds: 60 },
+      openai: { name: 'openai', kind: 'openai_compat', model: 'gpt-4o-mini', baseUrl: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY', maxTokens: 1024, timeoutSeconds: 60 },
+    });
+    expect(llm.autoTrigger).toEqual(defaultConfig().llm.autoTrigger);
+  });
+
+  it('defaults: no backend, 8000 context tokens, auto-explanations on with limits', () => {
+    expect(defaultConfig().llm).toEqual({
+      fallback: [], maxContextTokens: 8000, backends: {},
+      autoTrigger: { onNonzeroExit: true, onStderrPatterns: true, cooldownSeconds: 30, maxPerHour: 20, notify: false },
+    });
+    expect(load('[llm]\nmax_context_tokens = 4000\n').llm.default).toBeUndefined();
+  });
+
+  it('reads max_tokens, timeout_seconds and a lone backend as the default', () => {
+    const llm = load('[llm.local]\nbackend = "openai_compat"\nmodel = "llama3.2"\nbase_url = "http://localhost:11434/v1"\nmax_tokens = 500\ntimeout_seconds = 2.5\n').llm;
+    expect(llm.default).toBe('local');
+    expect(llm.backends.local).toMatchObject({ maxTokens: 500, timeoutSeconds: 2.5, baseUrl: 'http://localhost:11434/v1' });
+    expect(llm.backends.local?.apiKeyCmd).toBeUndefined();
+  });
+
+  it('refuses a plaintext api_key, naming the file and key and what to use instead', () => {
+    const text = '[llm.claude]\nbackend = "anthropic"\nmodel = "m"\napi_key = "sk-ant-123"\n';
+    expect(() => load(text)).toThrow(ConfigError);
+    expect(() => load(text)).toThrow(/c\.toml: llm\.claude\.api_key: .*refused; use api_key_cmd = .* or api_key_env = .* instead/);
+    expect(() => load(text)).not.toThrow(/sk-ant-123/);
+  });
+
+  it('rejects bad backends, naming the file and key', () => {
+    const b = (body: string) => load(`[llm.x]\n${body}\n`);
+    expect(() => b('backend = "gemini"\nmodel = "m"\napi_key_env = "K"')).toThrow(/c\.toml: llm\.x\.backend must be one of "anthropic", "openai_compat"/);
+    expect(() => b('backend = "anthropic"\napi_key_env = "K"')).toThrow(/c\.toml: llm\.x\.model is required/);
+    expect(() => b('backend = "anthropic"\nmodel = 3\napi_key_env = "K"')).toThrow(/llm\.x\.model is required/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"')).toThrow(/llm\.x needs api_key_cmd or api_key_env/);
+    expect(() => b('backend = "openai_compat"\nmodel = "m"\nbase_url = "https://openrouter.ai/api/v1"')).toThrow(/llm\.x needs api_key_cmd or api_key_env/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_env = "K"\napi_key_cmd = "c"')).toThrow(/llm\.x: give api_key_cmd or api_key_env, not both/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_env = "MY KEY"')).toThrow(/llm\.x\.api_key_env must be the name of an environment variable/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_cmd = ""')).toThrow(/llm\.x\.api_key_cmd must be a non-empty string/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_env = "K"\nmax_tokens = 0')).toThrow(/llm\.x\.max_tokens must be a positive integer/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_env = "K"\nmax_tokens = 1.5')).toThrow(/llm\.x\.max_tokens must be a positive integer/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_env = "K"\ntimeout_seconds = 0')).toThrow(/llm\.x\.timeout_seconds must be a number/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_env = "K"\ntimeout_seconds = "60"')).toThrow(/llm\.x\.timeout_seconds/);
+    expect(() => b('backend = "openai_compat"\nmodel = "m"\napi_key_env = "K"\nbase_url = "localhost:11434"')).toThrow(/llm\.x\.base_url must be an http:\/\/ or https:\/\/ URL/);
+    expect(() => b('backend = "anthropic"\nmodel = "m"\napi_key_env = "K"\nmodle = "m"')).toThrow(/unknown key llm\.x\.modle/);
+  });
+
+  it('a server on this machine may go without a key', () => {
+    for (const url of ['http://127.0.0.1:11434/v1', 'http://localhost:1234/v1', 'http://[::1]:8000/v1']) {
+      expect(load(`[llm.local]\nbackend = "openai_compat"\nmodel = "m"\nbase_url = "${url}"\n`).llm.backends.local?.baseUrl).toBe(url);
+    }
+  });
+
+  it('rejects a bad default, fallback or top-level key', () => {
+    const two = '[llm.a]\nbackend = "anthropic"\nmodel = "m"\napi_key_env = "K"\n[llm.b]\nbackend = "anthropic"\nmodel = "m"\napi_key_env = "K"\n';
+    expect(() => load(two)).toThrow(/c\.toml: llm\.default is required with more than one backend \(have: a, b\)/);
+    expect(() => load(`[llm]\ndefault = "c"\n${two}`)).toThrow(/llm\.default must name a \[llm\.<name>\] table \(have: a, b\)/);
+    expect(() => load(`[llm]\ndefault = "a"\nfallback = ["c"]\n${two}`)).toThrow(/llm\.fallback must be an array of backend names other than the default/);
+    expect(() => load(`[llm]\ndefault = "a"\nfallback = ["a"]\n${two}`)).toThrow(/llm\.fallback/);
+    expect(() => load(`[llm]\ndefault = "a"\nfallback = "b"\n${two}`)).toThrow(/llm\.fallback/);
+    expect(() => load(`[llm]\ndefault = "a"\nfallback = ["b", "b"]\n${two}`)).toThrow(/llm\.fallback names a backend twice/);
+    expect(() => load('[llm]\nmax_context_tokens = -5\n')).toThrow(/llm\.max_context_tokens must be a positive integer/);
+    expect(() => load('[llm]\nmax_context_tokens = "8000"\n')).toThrow(/llm\.max_context_tokens must be a positive integer/);
+    expect(() => load('[llm]\ndefualt = "a"\n')).toThrow(/unknown key llm\.defualt/);
+    expect(() => load('llm = 3\n')).toThrow(/llm must be a table/);
+  });
+
+  it('reads and checks [llm.auto_trigger]', () => {
+    const t = load('[llm.auto_trigger]\non_nonzero_exit = false\non_stderr_patterns = false\ncooldown_seconds = 5\nmax_per_hour = 0\nnotify = true\n').llm.autoTrigger;
+    expect(t).toEqual({ onNonzeroExit: false, onStderrPatterns: false, cooldownSeconds: 5, maxPerHour: 0, notify: true });
+    expect(load('[llm.auto_trigger]\nnotify = true\n').llm.autoTrigger.cooldownSeconds).toBe(30);
+    expect(() => load('[llm.auto_trigger]\nnotify = "yes"\n')).toThrow(/c\.toml: llm\.auto_trigger\.notify must be true or false/);
+    expect(() => load('[llm.auto_trigger]\non_nonzero_exit = 1\n')).toThrow(/llm\.auto_trigger\.on_nonzero_exit must be true or false/);
+    expect(() => load('[llm.auto_trigger]\ncooldown_seconds = -1\n')).toThrow(/llm\.auto_trigger\.cooldown_seconds must be a number of seconds/);
+    expect(() => load('[llm.auto_trigger]\nmax_per_hour = 2.5\n')).toThrow(/llm\.auto_trigger\.max_per_hour must be an integer/);
+    expect(() => load('[llm.auto_trigger]\ncooldown = 5\n')).toThrow(/unknown key llm\.auto_trigger\.cooldown/);
+  });
+
+  it("config/default.toml's commented [llm] examples are valid", () => {
+    const template = readFileSync(join(import.meta.dirname, '../../config/default.toml'), 'utf8');
+    const keys = 'default|fallback|backend|model|base_url|api_key_cmd|api_key_env|max_tokens|timeout_seconds';
+    const llm = load(template.replace(new RegExp(`^# (\\[llm\\.\\w+\\]|(${keys}) = )`, 'gm'), '$1')).llm;
+    expect(llm.default).toBe('claude');
+    expect(llm.fallback).toEqual(['openai']);
+    expect(Object.keys(llm.backends)).toEqual(['claude', 'openai']);
+  });
+});

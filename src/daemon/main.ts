@@ -5,12 +5,14 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
-import { ConfigError } from '../common/errors.js';
+import { ConfigError, UsageError } from '../common/errors.js';
 import { defaultConfig, loadConfig, type OmnishConfig } from '../config/config.js';
 import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock } from './lock.js';
 import { openLog, type Logger } from './log.js';
+import { registerHandler } from './control.js';
+import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
 import { startDetached } from '../transport/autostart.js';
@@ -62,6 +64,16 @@ function readConfig(log: Logger): OmnishConfig {
   }
 }
 
+/** `ask` streams the answer as 'ask-chunk' Events; `context` returns what would be sent. */
+function registerLlmRequests(llm: LlmService): void {
+  registerHandler('ask', (_state, params, ctx) => {
+    const question = typeof params.question === 'string' ? params.question.trim() : '';
+    if (!question) throw new UsageError('ask needs a question');
+    return llm.ask('ask', parseScope(params), question, (text) => ctx.emit('ask-chunk', { text }), ctx.signal);
+  });
+  registerHandler('context', (_state, params) => llm.context(parseScope(params)));
+}
+
 async function runForeground(): Promise<void> {
   const socket = socketPath();
   const lock = await acquireLock(socket);
@@ -72,8 +84,11 @@ async function runForeground(): Promise<void> {
   const { log, flush: flushLog } = openLog();
   const startedAtMs = Date.now();
   const token = loadOrCreateToken(runtimeDir());
-  const sessions = new SessionManager(new SessionStore(sessionsDir()), log, readConfig(log).events);
+  const config = readConfig(log);
+  const store = new SessionStore(sessionsDir());
+  const sessions = new SessionManager(store, log, config.events);
   sessions.sweepOrphans();
+  registerLlmRequests(new LlmService(store, config, log));
   const holder: { server?: TransportServer } = {};
   const state = { sessions, socket, startedAtMs, connections: () => holder.server?.connections.size ?? 0 };
   const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, token, log));

@@ -69,3 +69,18 @@ export function sessions(dir: string): Array<Record<string, unknown> & { id: str
   if (r.status !== 0) throw new Error(`omnish sessions failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Array<Record<string, unknown> & { id: string; active: boolean }>;
 }
+
+/**
+ * Runs `omnish ARGS` without blocking the test's event loop: needed when this process also serves
+ * something the command talks to (a fake LLM server).
+ */
+export function omnishAsync(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [OMNISH, ...args], { env: testEnv(dir, env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}

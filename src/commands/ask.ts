@@ -1,0 +1,100 @@
+/**
+ * `omnish ask` / `::ask`: a question about what happened in your terminals, answered by the
+ * configured LLM with the recent commands as context (built, redacted and sent by omnishd; see
+ * docs/context.md). The answer streams as it arrives; Ctrl-C stops it.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../common/errors.js';
+import { request } from '../client/control.js';
+import { io } from './io.js';
+import type { CommandSpec } from './registry.js';
+
+/** Options shared by `ask` and `context`: which sessions the context comes from. */
+export interface ScopeFlags {
+  all?: boolean;
+  sessions?: string;
+  session?: string;
+}
+
+/** The request params for a scope: `-a` every active session, `-s N` the N most recent, else one session. */
+export function scopeParams(flags: ScopeFlags): Record<string, unknown> {
+  if (flags.all && flags.sessions) throw new UsageError('-a and -s cannot be used together');
+  if (flags.sessions !== undefined) {
+    const n = Number(flags.sessions);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`-s takes a number of sessions (1 or more), got '${flags.sessions}'`);
+    return { scope: 'recent', recent: n };
+  }
+  if (flags.all) return { scope: 'all' };
+  const session = flags.session ?? process.env.OMNISH_SESSION;
+  return session ? { scope: 'session', session } : { scope: 'latest' };
+}
+
+/** Adds -a, -s N and --session ID to a command. */
+export function addScopeOptions(cmd: Command): Command {
+  return cmd
+    .option('-a, --all', 'use every active session (all your terminals)')
+    .option('-s, --sessions <n>', 'use the N most recent sessions, ended ones included')
+    .option('--session <id>', 'use this session (default: the one you are in, else the latest)');
+}
+
+/** What the daemon returns for `ask`. */
+export interface AskResult {
+  answer: string;
+  backend: string;
+  model: string;
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+/** How long the answer may pause before we give up (ms): long enough for a slow local model. */
+const ANSWER_IDLE_MS = 180_000;
+
+async function run(words: string[], flags: ScopeFlags & { json?: boolean }): Promise<void> {
+  const question = words.join(' ').trim();
+  if (!question) throw new UsageError('ask what? e.g. omnish ask why did make fail');
+  const out = io();
+  const stop = new AbortController();
+  const release = listenForStop(stop);
+  let streamed = '';
+  try {
+    const result = await request<AskResult>('ask', { question, ...scopeParams(flags) }, {
+      autostart: true,
+      idleTimeoutMs: ANSWER_IDLE_MS,
+      signal: stop.signal,
+      onEvent: (ev) => {
+        if (ev.kind !== 'ask-chunk' || flags.json) return;
+        const text = String(ev.data.text ?? '');
+        streamed += text;
+        out.out(text);
+      },
+    });
+    if (flags.json) out.out(`${JSON.stringify(result, null, 2)}\n`);
+    else if (!streamed.endsWith('\n')) out.out('\n');
+  } catch (err) {
+    if (!stop.signal.aborted) throw err;
+    out.err(`${streamed.endsWith('\n') || streamed === '' ? '' : '\n'}(stopped)\n`);
+    out.setExitCode(130);
+  } finally {
+    release();
+  }
+}
+
+/** Ctrl-C stops the answer: a key at the prompt, SIGINT on the command line. */
+function listenForStop(stop: AbortController): () => void {
+  const out = io();
+  if (out.onKey) return out.onKey((key) => key.includes(0x03) && stop.abort());
+  const onSigint = (): void => stop.abort();
+  process.on('SIGINT', onSigint);
+  return () => process.off('SIGINT', onSigint);
+}
+
+export const askCommand: CommandSpec = {
+  name: 'ask',
+  summary: 'ask the LLM about what happened in your terminal',
+  register(cmd: Command) {
+    addScopeOptions(cmd)
+      .argument('<question...>', 'your question, e.g. why did make fail')
+      .option('--json', 'print {answer, backend, model, usage} as JSON instead of streaming')
+      .addHelpText('after', '\nThe context is shown by `omnish context` with the same options; secrets are redacted first.\n')
+      .action(run);
+  },
+};

@@ -1,0 +1,34 @@
+/**
+ * `omnish context` / `::context`: prints exactly what `ask` would send to the LLM (after redaction),
+ * without sending it.
+ */
+import type { Command } from 'commander';
+import { request } from '../client/control.js';
+import { addScopeOptions, scopeParams, type ScopeFlags } from './ask.js';
+import { io } from './io.js';
+import type { CommandSpec } from './registry.js';
+
+/** What the daemon returns for `context`. */
+export interface ContextResult {
+  system: string;
+  user: string;
+  stats: { sessions: number; commands: number; chars: number; approxTokens: number; redactions: Array<{ kind: string; count: number }> };
+}
+
+async function run(flags: ScopeFlags & { json?: boolean }): Promise<void> {
+  const result = await request<ContextResult>('context', { question: '', ...scopeParams(flags) }, { autostart: true, idleTimeoutMs: 30_000 });
+  const out = io();
+  if (flags.json) return out.out(`${JSON.stringify(result, null, 2)}\n`);
+  const s = result.stats;
+  const redactions = s.redactions.map((r) => `${r.count} ${r.kind}`).join(', ') || 'none';
+  out.out(`# ${s.sessions} session(s), ${s.commands} command(s), ${s.chars} characters (~${s.approxTokens} tokens); redacted: ${redactions}\n`);
+  out.out(`# --- system prompt ---\n${result.system}\n# --- context ---\n${result.user}\n`);
+}
+
+export const contextCommand: CommandSpec = {
+  name: 'context',
+  summary: 'show exactly what ask would send to the LLM, without sending it',
+  register(cmd: Command) {
+    addScopeOptions(cmd).option('--json', 'print {system, user, stats} as JSON').action(run);
+  },
+};

@@ -1,0 +1,42 @@
+/**
+ * The audit log: one JSON line per request sent to an LLM, in `<stateDir>/audit.jsonl` (0600), so
+ * the user can check what left the machine, when, and to whom. `omnish audit` reads it.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { stateDir } from '../common/paths.js';
+
+/** One request to an LLM. */
+export interface AuditEntry {
+  /** When the request started, ISO 8601 UTC. */
+  time: string;
+  /** 'ask' (the user asked) or 'auto' (an auto-explanation). */
+  trigger: 'ask' | 'auto';
+  /** Which sessions the context came from: the scope and the session ids included. */
+  sessions: string[];
+  /** Config name of the backend that answered (or was tried last), and its model. */
+  backend: string | null;
+  model: string | null;
+  /** Characters sent (system prompt + context + question), after redaction. */
+  charsSent: number;
+  /** Secrets replaced before sending, by kind. */
+  redactions: Array<{ kind: string; count: number }>;
+  /** Tokens reported by the provider (0 when it reported none). */
+  tokensIn: number;
+  tokensOut: number;
+  /** 'ok', 'cancelled', or 'error: <one line>'. */
+  outcome: string;
+  /** Wall time of the request, ms. */
+  durationMs: number;
+}
+
+/** Path of the audit log. */
+export function auditPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), 'audit.jsonl');
+}
+
+/** Appends an entry (synchronously: an audit line must not be lost to a crash right after). */
+export function appendAudit(entry: AuditEntry, path = auditPath()): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  appendFileSync(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+}

@@ -1,0 +1,139 @@
+/**
+ * The daemon's LLM service: builds the context from the store (redacted, src/llm/context.ts),
+ * sends it to the configured backends with retries and fallback (src/llm/retry.ts), streams the
+ * answer to the asking client and writes an audit entry for every request. The LLM SDKs load here,
+ * on first use, and never in the client.
+ */
+import { isUserFacing } from '../common/errors.js';
+import { UsageError } from '../common/errors.js';
+import type { OmnishConfig } from '../config/config.js';
+import type { SessionStore } from '../store/index.js';
+import { appendAudit, type AuditEntry } from './audit.js';
+import type { Logger } from './log.js';
+
+/** Which sessions a request is about (see `scopeParams` in src/commands/ask.ts). */
+export interface Scope {
+  scope: 'session' | 'latest' | 'all' | 'recent';
+  session?: string;
+  recent?: number;
+}
+
+/** The result of `ask` (what `omnish ask --json` prints). */
+export interface AskResult {
+  answer: string;
+  backend: string;
+  model: string;
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+type Resolved = Awaited<ReturnType<typeof import('../llm/registry.js').resolveBackends>>;
+
+/** Reads a Scope from request params. @throws UsageError on bad params */
+export function parseScope(params: Record<string, unknown>): Scope {
+  const scope = params.scope;
+  if (scope !== 'session' && scope !== 'latest' && scope !== 'all' && scope !== 'recent') throw new UsageError(`bad scope ${String(scope)}`);
+  const recent = typeof params.recent === 'number' ? params.recent : undefined;
+  if (scope === 'recent' && !(recent && recent > 0)) throw new UsageError('recent needs a positive number of sessions');
+  return { scope, session: typeof params.session === 'string' ? params.session : undefined, recent };
+}
+
+export class LlmService {
+  private backends: Promise<Resolved> | undefined;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly config: OmnishConfig,
+    private readonly log: Logger,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** The context `ask` would send (redacted), without sending it. */
+  async context(scope: Scope, question?: string, purpose: 'ask' | 'explain' = 'ask'): Promise<import('../llm/context.js').BuiltContext> {
+    const { buildContext } = await import('../llm/context.js');
+    return buildContext({
+      store: this.store,
+      sessions: scope.scope === 'all' ? 'all-active' : scope.scope === 'recent' ? { recent: scope.recent ?? 1 } : 'current',
+      currentSessionId: scope.scope === 'session' ? scope.session : undefined,
+      question,
+      maxTokens: this.config.llm.maxContextTokens,
+      purpose,
+    });
+  }
+
+  /**
+   * Answers a question, calling `onText` with each piece as it arrives.
+   * @throws LlmBackendError (one line for the user) when no backend answers; aborted by `signal`
+   */
+  async ask(trigger: 'ask' | 'auto', scope: Scope, question: string, onText: (text: string) => void, signal: AbortSignal, purpose: 'ask' | 'explain' = 'ask'): Promise<AskResult> {
+    const started = Date.now();
+    const built = await this.context(scope, question, purpose);
+    const audit: AuditEntry = {
+      time: new Date(started).toISOString(),
+      trigger,
+      sessions: [scope.scope === 'session' && scope.session ? scope.session : scope.scope === 'recent' ? `recent:${scope.recent}` : scope.scope],
+      backend: null,
+      model: null,
+      charsSent: built.stats.chars,
+      redactions: built.stats.redactions,
+      tokensIn: 0,
+      tokensOut: 0,
+      outcome: 'ok',
+      durationMs: 0,
+    };
+    try {
+      const result = await this.stream(built, onText, signal, audit);
+      return result;
+    } catch (err) {
+      audit.outcome = signal.aborted ? 'cancelled' : `error: ${(err as Error).message.split('\n')[0]}`;
+      throw err;
+    } finally {
+      audit.durationMs = Date.now() - started;
+      appendAudit(audit);
+      this.log.info({ trigger, backend: audit.backend, chars: audit.charsSent, outcome: audit.outcome }, 'llm request');
+    }
+  }
+
+  private async stream(built: { system: string; user: string }, onText: (t: string) => void, signal: AbortSignal, audit: AuditEntry): Promise<AskResult> {
+    const { withFallback } = await import('../llm/retry.js');
+    const { primary, fallbacks } = await this.resolve();
+    audit.backend = primary.name;
+    audit.model = primary.model;
+    const stream = withFallback([primary, ...fallbacks], { system: built.system, messages: [{ role: 'user', content: built.user }], signal }, {
+      onFailure: (f) => this.log.warn({ backend: f.backend, attempt: f.attempt, err: f.error.message, retryInMs: f.retryInMs }, 'llm attempt failed'),
+    });
+    let answer = '';
+    const result: AskResult = { answer: '', backend: primary.name, model: primary.model, usage: { inputTokens: 0, outputTokens: 0 } };
+    for await (const chunk of stream) {
+      if (chunk.type === 'text') {
+        answer += chunk.text;
+        onText(chunk.text);
+      } else {
+        result.usage = chunk.usage;
+        result.model = chunk.model || result.model;
+      }
+    }
+    if (stream.backend) {
+      result.backend = stream.backend.name;
+      audit.backend = stream.backend.name;
+    }
+    audit.model = result.model;
+    audit.tokensIn = result.usage.inputTokens;
+    audit.tokensOut = result.usage.outputTokens;
+    result.answer = answer;
+    return result;
+  }
+
+  /** The backends, resolved once (they cache their keys); a failure is retried on the next request. */
+  private resolve(): Promise<Resolved> {
+    this.backends ??= import('../llm/registry.js').then(({ resolveBackends }) => resolveBackends(this.config.llm, this.env, { probeUrl: this.env.OMNISH_LLM_PROBE_URL }));
+    this.backends.catch(() => {
+      this.backends = undefined;
+    });
+    return this.backends;
+  }
+}
+
+/** Turns an error into the one line a client shows. */
+export function llmErrorText(err: unknown): string {
+  return isUserFacing(err) ? err.message : `internal error: ${(err as Error).message}`;
+}

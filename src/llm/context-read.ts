@@ -1,0 +1,198 @@
+/**
+ * Reading what the LLM context needs from the store: the sessions asked for, their command
+ * records, and the output of chosen commands rendered to text (src/commands/render.ts: `\r`
+ * progress bars and colours collapse to what the terminal finally showed). Huge outputs are not
+ * read whole: the first READ_HEAD_BYTES and the last READ_TAIL_BYTES are rendered and the line
+ * feeds in between counted, so a 2 GB build log costs one pass over the file and two small renders.
+ */
+import { join } from 'node:path';
+import { renderOutput } from '../commands/render.js';
+import { UsageError } from '../common/errors.js';
+import type { CommandRecord } from '../daemon/commands.js';
+import { readEvents, readStream, RecordKind, scanStream, STREAM_FILE, type SessionStore, type StoredSession } from '../store/index.js';
+
+/** Bytes read from the start of a long output, bytes. */
+export const READ_HEAD_BYTES = 32 * 1024;
+/** Bytes read from the end of a long output, bytes. More than the head: errors come last. */
+export const READ_TAIL_BYTES = 128 * 1024;
+
+/** Rendered output of one command (or stretch of a session), as lines. */
+export interface RenderedOutput {
+  /** Lines from its start; all of them when nothing was skipped. */
+  head: string[];
+  /** Lines from its end when a middle part was skipped (not read), else []. */
+  tail: string[];
+  /** Lines in the skipped middle: line feeds counted in the raw bytes, at least 1; 0 when nothing was skipped. */
+  skippedLines: number;
+}
+
+/** A range [start, end) of the output byte stream (offsets in bytes) to read, or only to count line feeds in. */
+interface Window {
+  start: number;
+  end: number;
+  countOnly: boolean;
+  parts: Buffer[];
+  lineFeeds: number;
+  /** Terminal size when the window's first byte was written; set on first touch. */
+  cols: number;
+  rows: number;
+  touched: boolean;
+}
+
+function countLineFeeds(data: Uint8Array): number {
+  let n = 0;
+  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Reads all `windows` (sorted by start, not overlapping) in one pass over stream.bin, stopping after
+ * the last one. readOutputRange (store/output.ts) does one range per pass; a context needs dozens.
+ * @throws StoreError when the stream file is missing or not a stream file
+ */
+function readWindows(session: StoredSession, windows: Window[]): void {
+  const last = windows[windows.length - 1];
+  if (!last) return;
+  let { cols, rows } = session;
+  let offset = 0;
+  let first = 0; // windows before this one are complete
+  for (const rec of readStream(join(session.dir, STREAM_FILE))) {
+    if (rec.kind === RecordKind.Resize) {
+      ({ cols, rows } = rec);
+      continue;
+    }
+    if (rec.kind !== RecordKind.Output) continue;
+    const next = offset + rec.data.length;
+    for (let i = first; i < windows.length; i++) {
+      const w = windows[i];
+      if (!w || w.start >= next) break;
+      if (w.end <= offset) {
+        if (i === first) first++;
+        continue;
+      }
+      if (!w.touched) Object.assign(w, { touched: true, cols, rows });
+      const piece = rec.data.subarray(Math.max(0, w.start - offset), Math.min(rec.data.length, w.end - offset));
+      if (w.countOnly) w.lineFeeds += countLineFeeds(piece);
+      else w.parts.push(piece);
+    }
+    offset = next;
+    if (offset >= last.end) break;
+  }
+}
+
+function window(start: number, end: number, countOnly = false): Window {
+  return { start, end, countOnly, parts: [], lineFeeds: 0, cols: 80, rows: 24, touched: false };
+}
+
+async function renderWindow(w: Window): Promise<string[]> {
+  const text = await renderOutput(Buffer.concat(w.parts), w.cols, { rows: w.rows });
+  return text === '' ? [] : text.split('\n');
+}
+
+/** True if the window's bytes end with a line feed; otherwise its last line runs on into the next window. */
+function endsLine(w: Window): boolean {
+  const last = w.parts[w.parts.length - 1];
+  return last !== undefined && last[last.length - 1] === 0x0a;
+}
+
+/** What to read of the range [start, end): all of it, or head + counted middle + tail. */
+function plan(start: number, end: number): Window[] {
+  if (end - start <= READ_HEAD_BYTES + READ_TAIL_BYTES) return [window(start, end)];
+  return [window(start, start + READ_HEAD_BYTES), window(start + READ_HEAD_BYTES, end - READ_TAIL_BYTES, true), window(end - READ_TAIL_BYTES, end)];
+}
+
+/**
+ * Reads and renders several ranges of a session's output byte stream in one pass.
+ * @param ranges [start, end) offsets in bytes, in any order; they must not overlap
+ * @returns one RenderedOutput per range, in the order given
+ * @throws StoreError when stream.bin is missing or unreadable
+ */
+export async function renderRanges(session: StoredSession, ranges: readonly { start: number; end: number }[]): Promise<RenderedOutput[]> {
+  const plans = ranges.map((r) => plan(r.start, Math.max(r.start, r.end)));
+  readWindows(session, plans.flat().filter((w) => w.end > w.start).sort((a, b) => a.start - b.start));
+  const out: RenderedOutput[] = [];
+  for (const [head, middle, tail] of plans) {
+    if (!head) continue;
+    const headLines = await renderWindow(head);
+    if (!middle || !tail) out.push({ head: headLines, tail: [], skippedLines: 0 });
+    // The head's cut-off last line ends in the middle, where its line feed was counted. At least
+    // 1: a cut inside a line leaves something out even when the middle holds no line feed.
+    else out.push({ head: headLines, tail: await renderWindow(tail), skippedLines: Math.max(1, middle.lineFeeds - (endsLine(head) ? 0 : 1)) });
+  }
+  return out;
+}
+
+/** Total bytes in the session's output byte stream. @throws StoreError when stream.bin is unreadable */
+export function outputBytes(session: StoredSession): number {
+  return scanStream(join(session.dir, STREAM_FILE)).outputBytes;
+}
+
+function isCommandRecord(e: Record<string, unknown>): boolean {
+  const num = (k: string) => typeof e[k] === 'number';
+  return e.type === 'command' && num('seq') && num('startedAtUs') && num('endedAtUs') && num('outputStart') && num('outputEnd');
+}
+
+/**
+ * The command records of a session, oldest first. Other event lines, and records missing a field
+ * the context needs (a newer or broken writer), are skipped.
+ * @throws StoreError when events.jsonl cannot be read or is corrupt
+ */
+export function readCommandRecords(session: StoredSession): CommandRecord[] {
+  return readEvents(session.dir).filter(isCommandRecord) as unknown as CommandRecord[];
+}
+
+/** Which sessions: the asker's own (else the newest), every active one (`-a`), or the N newest (`-s N`). */
+export type SessionChoice = 'current' | 'all-active' | { recent: number };
+
+/** A session chosen for the context, with its command records. */
+export interface SessionInfo {
+  meta: StoredSession;
+  /** The asker's own session. */
+  current: boolean;
+  /** Oldest first; [] without shell integration. */
+  records: CommandRecord[];
+  /** Why the command records could not be read, if they could not. */
+  problem?: string;
+}
+
+/**
+ * The sessions `sessions` names, newest first, and the asker's own session if it is known.
+ * @throws UsageError for an unknown current session id (with 'current') or a bad `recent` count
+ */
+function pickSessions(store: SessionStore, sessions: SessionChoice, currentSessionId: string | undefined): { picked: StoredSession[]; own?: StoredSession } {
+  let own: StoredSession | undefined;
+  try {
+    own = currentSessionId === undefined ? undefined : store.resolve(currentSessionId);
+  } catch (err) {
+    // With -a or -s the asker's session only gets a label; not finding it is no reason to fail.
+    if (sessions === 'current' || !(err instanceof UsageError)) throw err;
+  }
+  if (sessions === 'all-active') return { picked: store.list().filter((s) => s.active), own };
+  if (sessions !== 'current') {
+    if (!Number.isInteger(sessions.recent) || sessions.recent < 1) throw new UsageError(`the number of sessions must be a whole number of at least 1, not ${sessions.recent}`);
+    return { picked: store.list().slice(0, sessions.recent), own };
+  }
+  return { picked: own ? [own] : store.list().slice(0, 1), own };
+}
+
+function loadSession(meta: StoredSession, own: StoredSession | undefined): SessionInfo {
+  const current = meta.id === own?.id;
+  try {
+    return { meta, current, records: readCommandRecords(meta) };
+  } catch (err) {
+    // One unreadable events.jsonl must not take the other sessions down: fall back to its output.
+    return { meta, current, records: [], problem: (err as Error).message };
+  }
+}
+
+/**
+ * Loads the sessions `choice` names, oldest first, each with its command records (an unreadable
+ * events.jsonl is noted in `problem`, not thrown: the other sessions still count).
+ * @param currentSessionId the asker's session: id or unique prefix
+ * @throws UsageError for an unknown current session id (with 'current') or a bad `recent` count
+ * @throws StoreError when the sessions directory cannot be read
+ */
+export function loadSessions(store: SessionStore, choice: SessionChoice, currentSessionId?: string): SessionInfo[] {
+  const { picked, own } = pickSessions(store, choice, currentSessionId);
+  return picked.map((s) => loadSession(s, own)).sort((a, b) => Date.parse(a.meta.startedAt) - Date.parse(b.meta.startedAt));
+}

@@ -1,0 +1,167 @@
+/**
+ * Secret redaction: the last step before terminal text leaves the machine (DESIGN.md promise 3).
+ * Two detectors run over the text and their findings are merged:
+ * - the secretlint recommended preset (`@secretlint/core`): well-kept rules for provider tokens
+ *   (GitHub, Slack, OpenAI, Anthropic, npm, GCP, SendGrid, Shopify, Linear, 1Password, private
+ *   keys, database URLs);
+ * - omnish's own rules (redact-rules.ts) for what terminals show: `KEY=value`, URL passwords,
+ *   `Authorization` headers, unterminated key blocks, AWS key pairs.
+ * Every finding is replaced by `[REDACTED:kind]`. Details and examples: docs/context.md.
+ */
+import stripAnsi from 'strip-ansi';
+import { findOwnSecrets, kindRank, type Finding } from './redact-rules.js';
+
+/** How many secrets of one kind were replaced. */
+export interface Redaction {
+  /** Short name, as in the `[REDACTED:kind]` marker (`github-token`, `env-secret`, …). */
+  kind: string;
+  count: number;
+}
+
+export interface RedactResult {
+  /** The text with ANSI escape sequences removed and every secret replaced by `[REDACTED:kind]`. */
+  text: string;
+  /** Replacements per kind, sorted by kind; one per merged span. */
+  redactions: Redaction[];
+}
+
+const RULE_PREFIX = '@secretlint/secretlint-rule-';
+/** secretlint rule (without the prefix) → our kind, where a shared name reads better than the rule's. */
+const LIBRARY_KINDS: Record<string, string> = {
+  github: 'github-token', aws: 'aws-secret-key', slack: 'slack-token', privatekey: 'private-key',
+  basicauth: 'url-password', 'database-connection-string': 'url-password', openai: 'api-key',
+  anthropic: 'api-key', npm: 'npm-token',
+};
+/**
+ * secretlint rules that mark a whole URL where our url-password rule marks only the password.
+ * When one of ours lies inside theirs, ours stands for it, so scheme, user and host stay readable.
+ */
+const NARROWED_BY_OWN = new Set(['basicauth', 'database-connection-string']);
+
+type Scan = (text: string) => Promise<(Finding & { rule: string })[]>;
+let scanner: Promise<Scan> | null = null;
+
+/**
+ * Turns off secretlint 11's built-in profiler. It calls performance.mark() twice per rule per
+ * lintSource call, whether anyone profiles or not, keeps every mark in an array that only grows,
+ * and scans that array on each mark: in a daemon that redacts for days, a leak whose cost grows
+ * with every call (building one 100K-token context, ~700 calls, took 2.5 s instead of 1.1 s).
+ * Upstream: secretlint issues #1633 and #1653, fixed by PR #1673 (profiling made opt-in).
+ * @secretlint/profiler is @secretlint/core's own dependency (same version); if it cannot be
+ * loaded or has changed shape, nothing is patched: only speed is at stake, never redaction.
+ */
+async function silenceProfiler(): Promise<void> {
+  try {
+    const { secretLintProfiler } = await import('@secretlint/profiler');
+    if (typeof secretLintProfiler.mark === 'function') secretLintProfiler.mark = () => undefined;
+  } catch {
+    // See above: a missing profiler only means there is nothing to switch off.
+  }
+}
+
+/**
+ * Loads secretlint and builds its config once per process: importing the preset costs ~100 ms,
+ * and the config never changes. Loaded on first use so that nothing but the daemon pays for it.
+ */
+function librarySecrets(): Promise<Scan> {
+  scanner ??= (async () => {
+    const [{ lintSource }, { creator }] = await Promise.all([
+      import('@secretlint/core'),
+      import('@secretlint/secretlint-rule-preset-recommend'),
+      silenceProfiler(),
+    ]);
+    const config = {
+      rules: [{
+        id: creator.meta.id,
+        rule: creator,
+        rules: [
+          // The text is not ours: a "secretlint-disable" comment in it must not switch detection off.
+          { id: `${RULE_PREFIX}filter-comments`, disabled: true },
+          // secretlint 11.7's range for this message starts at the variable's name and is only as
+          // long as the key, so it would cut the key in half; redact-rules.ts finds these keys.
+          { id: `${RULE_PREFIX}aws`, allowMessageIds: ['AWSSecretAccessKey'] },
+        ],
+      }],
+    };
+    return async (content: string) => {
+      const result = await lintSource({
+        // ext .txt: no rule reads a file (the p12 check would for .p12); noPhysicFilePath likewise.
+        source: { content, filePath: 'terminal.txt', ext: '.txt', contentType: 'text' },
+        options: { config, noPhysicFilePath: true },
+      });
+      return result.messages.map((m) => {
+        const rule = m.ruleId.startsWith(RULE_PREFIX) ? m.ruleId.slice(RULE_PREFIX.length) : m.ruleId;
+        return { start: m.range[0], end: m.range[1], kind: LIBRARY_KINDS[rule] ?? rule, rule };
+      });
+    };
+  })();
+  return scanner;
+}
+
+/** Spans of `[REDACTED:…]` markers already in the text (redact is idempotent). */
+const MARKER = /\[REDACTED:[a-z0-9-]+\]/g;
+
+function markerSpans(text: string): { start: number; end: number }[] {
+  return [...text.matchAll(MARKER)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
+}
+
+/**
+ * Sorts and merges overlapping findings; a merged span takes the most specific kind (kindRank).
+ * Findings inside an existing marker are dropped.
+ */
+function mergeFindings(findings: readonly Finding[], text: string): Finding[] {
+  const markers = markerSpans(text);
+  const inMarker = (f: Finding) => markers.some((m) => f.start >= m.start && f.end <= m.end);
+  const sorted = findings.filter((f) => f.end > f.start && !inMarker(f)).sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Finding[] = [];
+  for (const f of sorted) {
+    const last = out[out.length - 1];
+    if (last && f.start < last.end) {
+      last.end = Math.max(last.end, f.end);
+      if (kindRank(f.kind) < kindRank(last.kind)) last.kind = f.kind;
+    } else {
+      out.push({ ...f });
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes ANSI escape sequences from `text` (a colour code inside `KEY=value` would hide it from
+ * the rules, and the LLM gets plain text anyway), then replaces every secret found by `[REDACTED:kind]`.
+ * Running it again on its own output changes nothing. Takes ~40 ms for 100 KB full of secrets (redact.test.ts).
+ * @throws only if secretlint cannot be loaded (a broken install): sending unredacted text is never the fallback.
+ */
+export async function redact(text: string): Promise<RedactResult> {
+  const plain = stripAnsi(text);
+  if (plain.trim() === '') return { text: plain, redactions: [] };
+  const own = findOwnSecrets(plain);
+  const library = await (await librarySecrets())(plain);
+  // A marker inside a URL finding is a password redacted before: the URL has nothing more to hide.
+  const narrower = [...own, ...markerSpans(plain)];
+  const kept = library.filter((l) => !(NARROWED_BY_OWN.has(l.rule) && narrower.some((o) => o.start >= l.start && o.end <= l.end)));
+  const spans = mergeFindings([...own, ...kept], plain);
+  const parts: string[] = [];
+  let at = 0;
+  for (const s of spans) {
+    parts.push(plain.slice(at, s.start), `[REDACTED:${s.kind}]`);
+    at = s.end;
+  }
+  parts.push(plain.slice(at));
+  return { text: parts.join(''), redactions: sumRedactions(spans.map((s) => ({ kind: s.kind, count: 1 }))) };
+}
+
+/** Adds up redaction counts per kind (several texts redacted separately), sorted by kind. */
+export function sumRedactions(...lists: readonly Redaction[][]): Redaction[] {
+  const counts = new Map<string, number>();
+  for (const list of lists) for (const r of list) counts.set(r.kind, (counts.get(r.kind) ?? 0) + r.count);
+  return [...counts].map(([kind, count]) => ({ kind, count })).sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+}
+
+/**
+ * The `[REDACTED:kind]` markers in `text`, per kind, sorted by kind: the redactions a text that
+ * went through redact() carries (plus any marker the terminal text itself contained).
+ */
+export function countMarkers(text: string): Redaction[] {
+  return sumRedactions([...text.matchAll(MARKER)].map((m) => ({ kind: m[0].slice(10, -1), count: 1 })));
+}
