@@ -30,7 +30,9 @@ const KEY_ENV = { OMNISH_TEST_LLM_KEY: 'sk-ant-test-key' };
 function configure(): void {
   writeFileSync(
     join(dir.path, 'config.toml'),
-    `[llm]\ndefault = "claude"\n[llm.claude]\nbackend = "anthropic"\nmodel = "claude-test"\nbase_url = "${fake.baseUrl}"\napi_key_env = "OMNISH_TEST_LLM_KEY"\n`,
+    `[llm]\ndefault = "claude"\n[llm.claude]\nbackend = "anthropic"\nmodel = "claude-test"\nbase_url = "${fake.baseUrl}"\napi_key_env = "OMNISH_TEST_LLM_KEY"\n` +
+      // Only what the user asks goes out in these tests (auto-explanations are test/explain.test.ts).
+      '[llm.auto_trigger]\non_nonzero_exit = false\non_stderr_patterns = false\n',
   );
 }
 
@@ -74,6 +76,9 @@ describe('omnish ask', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ trigger: 'ask', backend: 'claude', model: expect.any(String), outcome: 'ok' });
     expect((audit[0]!.redactions as unknown[]).length).toBeGreaterThan(0);
+    const listed = await omnishAsync(dir.path, ['audit']);
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toMatch(/ask\s+claude \(.*\)\s+\d+\s+[1-9]\d*\s+\d+\/\d+\s+ok/);
   });
 
   it('--json gives answer, backend, model and usage', async () => {

@@ -63,6 +63,11 @@ export class Interceptor {
     private readonly prefix = '::',
   ) {}
 
+  /** True when nothing is typed at a ready prompt: text can be shown above it and the prompt redrawn. */
+  idleAtEmptyPrompt(): boolean {
+    return this.mode === 'pass' && this.lineEmpty && this.host.atPrompt();
+  }
+
   /** A new prompt is ready: the input line is empty. */
   promptReady(): void {
     if (this.mode === 'pass') this.lineEmpty = true;

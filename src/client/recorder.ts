@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { readlinkSync } from 'node:fs';
-import { IoDir, PROTOCOL_VERSION, checkWelcome, type Message, type SessionStart } from '../protocol/index.js';
+import { IoDir, PROTOCOL_VERSION, checkWelcome, type Event, type Message, type SessionStart } from '../protocol/index.js';
 import { VERSION } from '../common/version.js';
 import type { Connection, Transport } from '../transport/index.js';
 import type { ExitStatus } from './pty.js';
@@ -23,6 +23,8 @@ export interface RecorderOptions {
   startDaemon?: () => void;
   /** Reads the auth token (the daemon creates it); undefined when there is none yet. */
   token: () => string | undefined;
+  /** Receives the events the daemon pushes for this session (failures, explanations). */
+  onEvent?: (event: Event) => void;
 }
 
 /** Identity of the session, as SessionStart carries it. */
@@ -192,6 +194,9 @@ export class Recorder implements OutputSink {
       this.backoff = this.backoffRange[0];
       conn.onClose(() => this.lost());
       conn.onDrain(() => this.flush());
+      conn.onMessage((msg) => {
+        if (msg.type === 'Event') this.options.onEvent?.(msg);
+      });
       conn.send({ type: 'SessionStart', resume: this.everRegistered, ...this.info });
       this.everRegistered = true;
       this.flush();

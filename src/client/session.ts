@@ -10,6 +10,7 @@ import type { OmnishConfig } from '../config/config.js';
 import { integrationFor, NONCE_ENV, type Integration } from '../shell/launch.js';
 import { execShell } from './exec.js';
 import { Interceptor } from './intercept.js';
+import { Notices } from './notices.js';
 import { SESSION_ENV, type Invocation } from './invocation.js';
 import { PromptTracker } from './prompt.js';
 import { runPromptCommand } from './prompt-commands.js';
@@ -75,10 +76,11 @@ export async function runWrapped(
   process.env[SESSION_ENV] = sessionId;
   const sink = new DeferredSink();
   const io: RelayIo = { pty, terminal, sinks: [sink] };
-  const tracker = integration.integration ? attachPrompt(io, nonce, shellPath, config) : undefined;
+  const prompt = integration.integration ? attachPrompt(io, nonce, shellPath, config) : undefined;
+  const tracker = prompt?.tracker;
   const startedAtMs = Date.now();
   const relay = runRelay(io);
-  const recorder = await startRecorder(config, (info) => {
+  const recorder = await startRecorder(config, prompt?.notices, (info) => {
     const base = { ...info(sessionId, shellPath, pty.pid, terminal.size()), startedAtMs };
     const withIntegration = { ...base, integration: integrationLabel(integration) };
     return integration.integration ? { ...withIntegration, nonce } : withIntegration;
@@ -99,6 +101,7 @@ export async function runWrapped(
  */
 async function startRecorder(
   config: OmnishConfig,
+  notices: Notices | undefined,
   describe: (info: typeof import('./recorder.js').sessionInfo) => SessionInfo,
 ): Promise<Recorder> {
   const [{ Recorder, sessionInfo }, { readToken, TOKEN_FILE, UnixTransport }, { spawnDaemon }] = await Promise.all([
@@ -109,11 +112,14 @@ async function startRecorder(
   return new Recorder(new UnixTransport(socketPath(), { connectTimeoutMs: 1000 }), describe(sessionInfo), {
     token: () => readToken(join(runtimeDir(), TOKEN_FILE)),
     startDaemon: config.daemon.autostart ? () => spawnDaemon() : undefined,
+    onEvent: (ev) => {
+      if (ev.kind === 'explanation' && notices) notices.add(typeof ev.data.command === 'string' ? ev.data.command : null, String(ev.data.text ?? ''));
+    },
   });
 }
 
 /** Adds prompt tracking and `::` interception to the relay. */
-function attachPrompt(io: RelayIo, nonce: string, shellPath: string, config: OmnishConfig): PromptTracker {
+function attachPrompt(io: RelayIo, nonce: string, shellPath: string, config: OmnishConfig): { tracker: PromptTracker; notices: Notices } {
   const { pty, terminal } = io;
   const tracker = new PromptTracker(nonce, config.shell.stripMarks);
   const shellName = basename(shellPath);
@@ -129,10 +135,19 @@ function attachPrompt(io: RelayIo, nonce: string, shellPath: string, config: Omn
     },
     config.shell.commandPrefix,
   );
-  tracker.onPromptReady(() => interceptor.promptReady());
+  const notices = new Notices({
+    idle: () => interceptor.idleAtEmptyPrompt(),
+    show: (text) => terminal.write(Buffer.from(text)),
+    redrawPrompt: () => terminal.write(tracker.redrawBytes()),
+  });
+  tracker.onPromptReady(() => {
+    interceptor.promptReady();
+    // After the shell's own prompt is out: the notice then lands above it.
+    setImmediate(() => notices.flush());
+  });
   io.outputFilter = (data) => tracker.output(data);
   io.inputFilter = (data) => interceptor.filter(data);
-  return tracker;
+  return { tracker, notices };
 }
 
 /** True when the foreground process name is the shell (or unknown, which must not block `::`). */

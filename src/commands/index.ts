@@ -1,5 +1,6 @@
 /** Every user command, in the order `--help` lists them. */
 import { askCommand } from './ask.js';
+import { auditCommand } from './audit.js';
 import { commandsCommand } from './commands.js';
 import { contextCommand } from './context.js';
 import { helpCommand } from './help.js';
@@ -11,5 +12,5 @@ import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
-  helpCommand, askCommand, contextCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, statusCommand, initCommand,
+  helpCommand, askCommand, contextCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, statusCommand, auditCommand, initCommand,
 ];

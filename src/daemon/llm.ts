@@ -123,6 +123,16 @@ export class LlmService {
     return result;
   }
 
+  /** True when some backend is configured or found (never throws). */
+  async available(): Promise<boolean> {
+    try {
+      await this.resolve();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** The backends, resolved once (they cache their keys); a failure is retried on the next request. */
   private resolve(): Promise<Resolved> {
     this.backends ??= import('../llm/registry.js').then(({ resolveBackends }) => resolveBackends(this.config.llm, this.env, { probeUrl: this.env.OMNISH_LLM_PROBE_URL }));

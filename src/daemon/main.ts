@@ -12,6 +12,7 @@ import { loadOrCreateToken, UnixTransport, type TransportServer } from '../trans
 import { acquireLock } from './lock.js';
 import { openLog, type Logger } from './log.js';
 import { registerHandler } from './control.js';
+import { AutoExplainer } from './explain.js';
 import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
@@ -88,7 +89,10 @@ async function runForeground(): Promise<void> {
   const store = new SessionStore(sessionsDir());
   const sessions = new SessionManager(store, log, config.events);
   sessions.sweepOrphans();
-  registerLlmRequests(new LlmService(store, config, log));
+  const llm = new LlmService(store, config, log);
+  registerLlmRequests(llm);
+  const explainer = new AutoExplainer(llm, config.llm.autoTrigger, log);
+  sessions.onEvent = (session, kind, record) => explainer.consider(session, kind, record);
   const holder: { server?: TransportServer } = {};
   const state = { sessions, socket, startedAtMs, connections: () => holder.server?.connections.size ?? 0 };
   const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, token, log));

@@ -28,6 +28,8 @@ export interface LiveSession {
 export class SessionManager {
   private readonly live = new Map<string, LiveSession>();
   private readonly detector: EventDetector;
+  /** Called for each event after it is stored and sent (auto-explanations hook in here). */
+  onEvent: ((session: LiveSession, kind: string, record: FinishedCommand['record']) => void) | undefined;
 
   constructor(
     readonly store: SessionStore,
@@ -134,6 +136,7 @@ export class SessionManager {
           session.handle.appendEvent(event);
           const { type: _type, kind, ...data } = event;
           session.conn.send({ type: 'Event', sessionId: session.id, kind, data: { ...data, command: finished.record.command } });
+          this.onEvent?.(session, kind, finished.record);
         }
       } catch (err) {
         this.log.error({ session: session.id, seq: finished.record.seq, err: (err as Error).message }, 'cannot store a command');

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach } from 'vitest';
 import { stopDaemons } from './daemon.js';
-import { startOmnish, tempDir, Term } from './term.js';
+import { descendantPids, startOmnish, tempDir, Term } from './term.js';
 
 export interface TestDir {
   /** The directory of the running test. */
@@ -25,7 +25,17 @@ export function useTestDir(): TestDir {
   });
   afterEach(async () => {
     for (const t of terms.splice(0)) {
+      // The whole tree: shells leave background jobs that would write into the directory
+      // (fish generates completions in the background on its first start).
+      const tree = descendantPids(t.pid, '');
       t.kill();
+      for (const pid of tree) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       await t.waitExit();
     }
     if (!dir) return;

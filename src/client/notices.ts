@@ -1,0 +1,48 @@
+/**
+ * Auto-explanations on the terminal. One is shown only where it cannot disturb anything: at a
+ * ready prompt with nothing typed. Then the prompt line is cleared, the explanation printed and the
+ * prompt drawn again, so the user is exactly where they were. Otherwise (a command or full-screen
+ * program runs, or the user is typing) it waits for the next prompt.
+ */
+
+/** What the notices need from the session. */
+export interface NoticeHost {
+  /** True at a ready prompt with an empty input line, on the normal screen. */
+  idle(): boolean;
+  /** Writes to the terminal. */
+  show(text: string): void;
+  /** Draws the prompt again. */
+  redrawPrompt(): void;
+}
+
+/** Explanations waiting for a quiet prompt; each at most this many lines (the rest is in `omnish show`). */
+const MAX_LINES = 20;
+
+export class Notices {
+  private readonly pending: string[] = [];
+
+  constructor(private readonly host: NoticeHost) {}
+
+  /** Queues an explanation for `command` and shows it now if the prompt is quiet. */
+  add(command: string | null, text: string): void {
+    this.pending.push(format(command, text));
+    this.flush();
+  }
+
+  /** Shows whatever waits, if the prompt is quiet (called at every new prompt). */
+  flush(): void {
+    if (this.pending.length === 0 || !this.host.idle()) return;
+    // Erase the prompt line, print above where it was, then draw the prompt again.
+    this.host.show(`\r\x1b[K${this.pending.splice(0).join('')}`);
+    this.host.redrawPrompt();
+  }
+}
+
+/** Dim, framed text with CR LF line ends (the terminal is raw). */
+export function format(command: string | null, text: string): string {
+  const lines = text.trim().split(/\r?\n/);
+  const shown = lines.slice(0, MAX_LINES);
+  if (lines.length > MAX_LINES) shown.push(`… (${lines.length - MAX_LINES} more lines: omnish audit / omnish commands)`);
+  const title = `omnish: why ${command ? `\`${command.split('\n')[0]}\`` : 'the last command'} failed`;
+  return `\x1b[2m╭ ${title}\r\n${shown.map((l) => `│ ${l}`).join('\r\n')}\r\n╰\x1b[0m\r\n`;
+}

@@ -1,0 +1,77 @@
+/** `omnish audit`: every request omnish sent to an LLM — when, why, to which backend, how much. */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../common/errors.js';
+import { stateDir } from '../common/paths.js';
+import { localTime, table } from './format.js';
+import { io } from './io.js';
+import type { CommandSpec } from './registry.js';
+
+/** One line of audit.jsonl (written by src/daemon/audit.ts). */
+interface Entry {
+  time: string;
+  trigger: string;
+  sessions: string[];
+  backend: string | null;
+  model: string | null;
+  charsSent: number;
+  redactions: Array<{ kind: string; count: number }>;
+  tokensIn: number;
+  tokensOut: number;
+  outcome: string;
+}
+
+/** Reads the audit log; a torn last line (crash mid-append) is skipped. */
+export function readAudit(path = join(stateDir(), 'audit.jsonl')): Entry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const entries: Entry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      entries.push(JSON.parse(line) as Entry);
+    } catch {
+      // a torn last line
+    }
+  }
+  return entries;
+}
+
+function render(entries: Entry[]): string {
+  if (entries.length === 0) return 'No LLM requests yet.\n';
+  const rows = entries.map((e) => [
+    localTime(e.time),
+    e.trigger,
+    `${e.backend ?? '-'}${e.model ? ` (${e.model})` : ''}`,
+    String(e.charsSent),
+    String(e.redactions.reduce((n, r) => n + r.count, 0)),
+    `${e.tokensIn}/${e.tokensOut}`,
+    e.outcome,
+  ]);
+  return table(['TIME', 'TRIGGER', 'BACKEND', 'CHARS', 'REDACTED', 'TOKENS IN/OUT', 'OUTCOME'], rows);
+}
+
+export const auditCommand: CommandSpec = {
+  name: 'audit',
+  summary: 'list every request sent to an LLM (when, backend, size, redactions, outcome)',
+  register(cmd: Command) {
+    cmd
+      .option('--json', 'print the entries as a JSON array')
+      .option('-n, --last <count>', 'only the last COUNT entries')
+      .action((opts: { json?: boolean; last?: string }) => {
+        let entries = readAudit();
+        if (opts.last !== undefined) {
+          const n = Number(opts.last);
+          if (!Number.isInteger(n) || n < 1) throw new UsageError(`--last takes a positive whole number, got '${opts.last}'`);
+          entries = entries.slice(-n);
+        }
+        io().out(opts.json ? `${JSON.stringify(entries, null, 2)}\n` : render(entries));
+      });
+  },
+};

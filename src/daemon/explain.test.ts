@@ -1,0 +1,71 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { AutoExplainer } from './explain.js';
+import type { LlmService } from './llm.js';
+import type { LiveSession } from './sessions.js';
+
+function setup(config: Partial<{ onNonzeroExit: boolean; onStderrPatterns: boolean; cooldownSeconds: number; maxPerHour: number }> = {}) {
+  let now = 1_000_000;
+  const asked: string[] = [];
+  const sent: Array<Record<string, unknown>> = [];
+  let release: () => void = () => {};
+  const llm = {
+    available: async () => true,
+    ask: async (_trigger: string, scope: { session?: string }) => {
+      asked.push(scope.session ?? '');
+      await new Promise<void>((r) => (release = r));
+      return { answer: 'because', backend: 'b', model: 'm', usage: { inputTokens: 1, outputTokens: 1 } };
+    },
+  } as unknown as LlmService;
+  const explainer = new AutoExplainer(
+    llm,
+    { onNonzeroExit: true, onStderrPatterns: false, cooldownSeconds: 30, maxPerHour: 3, notify: false, ...config },
+    pino({ level: 'silent' }),
+    () => now,
+  );
+  const session = (id: string) =>
+    ({ id, handle: { appendEvent: () => {} }, conn: { send: (m: Record<string, unknown>) => sent.push(m) } }) as unknown as LiveSession;
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  /** Waits (deadline 5 s) until `n` requests were made. */
+  const asks = async (n: number, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (asked.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  };
+  return { explainer, session, asked, sent, advance: (ms: number) => (now += ms), finish: () => release(), tick, asks };
+}
+
+const failed = { seq: 1, command: 'make', exitCode: 2 };
+
+describe('AutoExplainer', () => {
+  it('explains a non-zero exit and pushes the answer to the session', async () => {
+    const s = setup();
+    s.explainer.consider(s.session('a'), 'nonzero-exit', failed);
+    await s.asks(1);
+    s.finish();
+    const deadline = Date.now() + 5000;
+    while (s.sent.length === 0 && Date.now() < deadline) await s.tick();
+    expect(s.asked).toEqual(['a']);
+    expect(s.sent[0]).toMatchObject({ type: 'Event', kind: 'explanation', data: { text: 'because', command: 'make' } });
+  });
+
+  it('respects the switches, one in flight per session, the cooldown and the hourly cap', async () => {
+    const s = setup();
+    s.explainer.consider(s.session('a'), 'output-pattern', failed); // off in this config
+    s.explainer.consider(s.session('a'), 'nonzero-exit', failed);
+    s.explainer.consider(s.session('a'), 'nonzero-exit', failed); // in flight
+    await s.asks(1);
+    expect(s.asked).toEqual(['a']);
+    s.finish();
+    s.advance(10_000);
+    s.explainer.consider(s.session('a'), 'nonzero-exit', failed); // cooldown (30 s)
+    s.explainer.consider(s.session('b'), 'nonzero-exit', failed);
+    await s.asks(2);
+    s.finish();
+    s.explainer.consider(s.session('c'), 'nonzero-exit', failed);
+    await s.asks(3);
+    s.finish();
+    s.explainer.consider(s.session('d'), 'nonzero-exit', failed); // 4th this hour: over the cap of 3
+    await s.asks(4, 300); // gives a 4th request a chance to happen; it must not
+    expect(s.asked).toEqual(['a', 'b', 'c']);
+  });
+});

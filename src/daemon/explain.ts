@@ -1,0 +1,88 @@
+/**
+ * Auto-explanations: when a command fails (non-zero exit, or an output pattern), the daemon asks
+ * the LLM why, in the background, and pushes the answer to that session's client, which shows it
+ * above the prompt. Bounded so it never floods the user or the provider: one in flight per
+ * session, a per-session cooldown, and a cap per hour across all sessions. Configured in
+ * `[llm.auto_trigger]`.
+ */
+import { spawn } from 'node:child_process';
+import type { AutoTriggerConfig } from '../config/config.js';
+import type { Logger } from './log.js';
+import type { LlmService } from './llm.js';
+import type { LiveSession } from './sessions.js';
+
+/** The fields of a command record an explanation needs. */
+interface FailedCommand {
+  seq: number;
+  command: string | null;
+  exitCode: number | null;
+}
+
+/** Longest an explanation may take before it is dropped (ms). */
+const EXPLAIN_TIMEOUT_MS = 120_000;
+const HOUR_MS = 3_600_000;
+
+export class AutoExplainer {
+  private readonly inFlight = new Set<string>();
+  private readonly lastAt = new Map<string, number>();
+  private sentTimes: number[] = [];
+
+  constructor(
+    private readonly llm: LlmService,
+    private readonly config: AutoTriggerConfig,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Decides whether `kind` on `record` earns an explanation, and starts it if so. */
+  consider(session: LiveSession, kind: string, record: FailedCommand): void {
+    if (!this.wanted(kind) || !this.allowed(session.id)) return;
+    this.inFlight.add(session.id);
+    void this.explain(session, record).finally(() => this.inFlight.delete(session.id));
+  }
+
+  private wanted(kind: string): boolean {
+    if (kind === 'nonzero-exit') return this.config.onNonzeroExit;
+    if (kind === 'output-pattern') return this.config.onStderrPatterns;
+    return false;
+  }
+
+  /** One in flight per session, the cooldown, and the hourly cap; records the start when allowed. */
+  private allowed(sessionId: string): boolean {
+    const now = this.now();
+    if (this.inFlight.has(sessionId)) return false;
+    if (now - (this.lastAt.get(sessionId) ?? -Infinity) < this.config.cooldownSeconds * 1000) return false;
+    this.sentTimes = this.sentTimes.filter((t) => now - t < HOUR_MS);
+    if (this.sentTimes.length >= this.config.maxPerHour) return false;
+    this.sentTimes.push(now);
+    this.lastAt.set(sessionId, now);
+    return true;
+  }
+
+  private async explain(session: LiveSession, record: FailedCommand): Promise<void> {
+    // Without a backend there is nothing to do: no error for the user, no audit noise.
+    if (!(await this.llm.available())) return;
+    const { explainQuestion } = await import('../llm/prompt.js');
+    const question = explainQuestion(record.command, record.exitCode);
+    try {
+      const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), 'explain');
+      session.handle.appendEvent({ type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer });
+      session.conn.send({
+        type: 'Event',
+        sessionId: session.id,
+        kind: 'explanation',
+        data: { seq: record.seq, command: record.command, text: result.answer, backend: result.backend, model: result.model },
+      });
+      if (this.config.notify) notify(record.command, result.answer);
+    } catch (err) {
+      this.log.warn({ session: session.id, seq: record.seq, err: (err as Error).message }, 'auto-explanation failed');
+    }
+  }
+}
+
+/** A desktop notification through notify-send, where it exists; failures are ignored. */
+function notify(command: string | null, text: string): void {
+  const child = spawn('notify-send', [`omnish: ${command ?? 'command'} failed`, text.slice(0, 300)], { stdio: 'ignore', detached: true });
+  child.on('error', () => {});
+  child.unref();
+}
