@@ -25,6 +25,17 @@ afterEach(async () => {
 const PROMPT_READY = /\x1b\]133;B;omnish=[0-9a-f]+\x07/;
 
 const SECRET = 'ghp_0123456789abcdefABCDEF0123456789abcd';
+/** More secrets a terminal shows: an AWS key pair, a database URL with a password, a private key. */
+const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const DB_PASSWORD = 'S3cr3tPassw0rd';
+const KEY_BODY = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7';
+const PLANT = [
+  `export GITHUB_TOKEN=${SECRET}; echo "token is $GITHUB_TOKEN"`,
+  `printf '%s\\n' 'aws_access_key_id = ${AWS_ID}' 'aws_secret_access_key = ${AWS_SECRET}'`,
+  `echo 'DATABASE_URL=postgres://app:${DB_PASSWORD}@db.internal:5432/prod'`,
+  `printf '%s\\n' '-----BEGIN PRIVATE KEY-----' '${KEY_BODY}' '-----END PRIVATE KEY-----'`,
+];
 const KEY_ENV = { OMNISH_TEST_LLM_KEY: 'sk-ant-test-key' };
 
 function configure(): void {
@@ -61,7 +72,7 @@ describe('omnish ask', () => {
     configure();
     fake.enqueue({ kind: 'stream', pieces: ['ls failed ', 'because /nonexistent ', 'does not exist.'] });
     const t = dir.omnish({ env: KEY_ENV });
-    await runIn(t, `export GITHUB_TOKEN=${SECRET}; echo "token is $GITHUB_TOKEN"`);
+    for (const line of PLANT) await runIn(t, line);
     await runIn(t, 'ls /nonexistent');
     await waitUntil(() => sessions(dir.path).length === 1, 'the session on disk');
     const r = await omnishAsync(dir.path, ['ask', 'why', 'did', 'ls', 'fail?'], KEY_ENV);
@@ -71,7 +82,15 @@ describe('omnish ask', () => {
     const sent = fake.completions[0]!.rawBody;
     expect(sent).toContain('ls /nonexistent');
     expect(sent).toContain('why did ls fail?');
-    expect(sent).not.toContain(SECRET);
+    for (const secret of [SECRET, AWS_SECRET, DB_PASSWORD, KEY_BODY]) expect(sent).not.toContain(secret);
+    // `omnish context` shows the same redacted text, without sending anything.
+    const before = fake.completions.length;
+    const shown = await omnishAsync(dir.path, ['context'], KEY_ENV);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('ls /nonexistent');
+    expect(shown.stdout).toMatch(/\[REDACTED:[a-z-]+\]/);
+    for (const secret of [SECRET, AWS_SECRET, DB_PASSWORD, KEY_BODY]) expect(shown.stdout).not.toContain(secret);
+    expect(fake.completions.length).toBe(before);
     const audit = readFileSync(join(dir.path, 'data', 'state', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ trigger: 'ask', backend: 'claude', model: expect.any(String), outcome: 'ok' });
