@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropicServer } from '../src/llm/testing/fake-anthropic.js';
 import { omnish as omnishCli } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { runIn, waitUntil, type Term } from './helpers/term.js';
+import { quitVim, runIn, waitUntil, type Term } from './helpers/term.js';
 
 const dir = useTestDir();
 let fake: FakeAnthropicServer;
@@ -54,20 +54,11 @@ describe('auto-explanations', () => {
     await t.waitScreen((s) => s.some((l) => l.includes('for version info')), 'vim to draw');
     // The answer has been sent by the fake server and, by now, reached the client.
     await waitUntil(() => fake.completions.length === 1, 'the LLM request');
-    const held = t.mark();
     // Give the answer time to be complete and delivered (checked through the audit log), then make
     // sure nothing of it reached the screen while vim runs.
     await waitUntil(() => omnishCli(dir.path, ['audit', '--json']).stdout.includes('"outcome": "ok"'), 'the explanation to be answered');
     expect(t.text()).not.toContain('Held until the prompt.');
-    let lastTry = 0;
-    await waitUntil(() => {
-      if (t.text().slice(held).includes('\x1b[?1049l')) return true;
-      if (Date.now() - lastTry > 500) {
-        lastTry = Date.now();
-        t.write('\x1b:q!\r');
-      }
-      return undefined;
-    }, 'vim to quit');
+    await quitVim(t);
     await t.waitScreen((s) => s.some((l) => l.includes('Held until the prompt.')), 'the explanation at the prompt');
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { omnish as omnishCli, waitDaemon } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { descendantPids, marked, runIn, Term, waitUntil } from './helpers/term.js';
+import { descendantPids, marked, quitVim, runIn, Term, waitUntil } from './helpers/term.js';
 
 const dir = useTestDir();
 
@@ -118,18 +118,7 @@ describe.each(Object.keys(SHELLS) as Array<keyof typeof SHELLS>)('%s under omnis
     t.write('vim -u NONE -N -n -i NONE\r');
     // vim drops typeahead when it switches the tty to raw mode: wait until its intro is fully drawn.
     await t.waitScreen((s) => s.some((l) => l.includes('for version info')), 'vim to draw');
-    // vim may still be reading its terminal's answers to queries this harness never answers: repeat
-    // :q! until vim leaves the alternate screen.
-    const quitFrom = t.mark();
-    let lastTry = 0;
-    await waitUntil(() => {
-      if (t.text().slice(quitFrom).includes('\x1b[?1049l')) return true;
-      if (Date.now() - lastTry > 500) {
-        lastTry = Date.now();
-        t.write('\x1b:q!\r');
-      }
-      return undefined;
-    }, 'vim to quit', 15_000);
+    await quitVim(t);
     await line(t, 'true');
     const list = await records(3);
     expect(find(list, 'vim -u NONE -N -n -i NONE').altScreen).toBe(true);

@@ -1,29 +1,17 @@
 /** `omnish audit`: every request omnish sent to an LLM — when, why, to which backend, how much. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { UsageError } from '../common/errors.js';
-import { stateDir } from '../common/paths.js';
+import { auditPath, type AuditEntry } from '../daemon/audit.js';
 import { localTime, table } from './format.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** One line of audit.jsonl (written by src/daemon/audit.ts). */
-interface Entry {
-  time: string;
-  trigger: string;
-  sessions: string[];
-  backend: string | null;
-  model: string | null;
-  charsSent: number;
-  redactions: Array<{ kind: string; count: number }>;
-  tokensIn: number;
-  tokensOut: number;
-  outcome: string;
-}
+type Entry = AuditEntry;
 
 /** Reads the audit log; a torn last line (crash mid-append) is skipped. */
-export function readAudit(path = join(stateDir(), 'audit.jsonl')): Entry[] {
+export function readAudit(path = auditPath()): Entry[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

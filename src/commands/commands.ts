@@ -3,6 +3,7 @@
  * its events.jsonl (docs/store-format.md). Reads the store directly, so it works whether or not
  * the daemon runs.
  */
+import { shortDurationUs } from '../common/format.js';
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import type { CommandRecord } from '../daemon/commands.js';
@@ -47,14 +48,7 @@ export function readCommands(session: StoredSession): CommandRecord[] {
 }
 
 /** A duration in µs for a table: "0.4s", "12s", "3m05s", "2h04m". */
-export function commandDuration(us: number): string {
-  const s = Math.max(0, us) / 1e6;
-  if (s < 10) return `${s.toFixed(1)}s`;
-  if (s < 60) return `${Math.round(s)}s`;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (s < 3600) return `${Math.floor(s / 60)}m${pad(Math.floor(s % 60))}s`;
-  return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
-}
+export const commandDuration = shortDurationUs;
 
 /** Text from a recording, made safe for a terminal: control characters in caret notation (^[). */
 export function printable(text: string): string {

@@ -3,19 +3,13 @@
  * command line after `$ `, the rendered output below; a session's attributes on its opening tag.
  * Compact on purpose: every character here is paid for in tokens.
  */
+import { shortDurationUs } from '../common/format.js';
 import type { CommandRecord } from '../daemon/commands.js';
 import type { StoredSession } from '../store/index.js';
 import { sessionOpen } from './prompt.js';
 
 /** A duration in µs, short: "0.4s", "12s", "3m05s", "2h04m". */
-export function duration(us: number): string {
-  const s = Math.max(0, us) / 1e6;
-  if (s < 10) return `${s.toFixed(1)}s`;
-  if (s < 60) return `${Math.round(s)}s`;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (s < 3600) return `${Math.floor(s / 60)}m${pad(Math.floor(s % 60))}s`;
-  return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
-}
+export const duration = shortDurationUs;
 
 /** How long ago, from ms: "just now", "42s ago", "5m ago", "3h ago", "2d ago". */
 export function ago(ms: number): string {

@@ -223,3 +223,20 @@ export async function runIn(t: Term, cmd: string, timeoutMs?: number): Promise<s
   const from = out.lastIndexOf(begin.out) + begin.out.length;
   return stripAnsi(out.slice(from, out.lastIndexOf(end.out))).replace(/\r/g, '').replace(/^\n/, '');
 }
+
+/**
+ * Quits vim in `t`: vim may still be reading its terminal's answers to queries this harness never
+ * answers, so `:q!` is repeated (every 500 ms) until vim leaves the alternate screen.
+ */
+export async function quitVim(t: Term): Promise<void> {
+  const from = t.mark();
+  let lastTry = 0;
+  await waitUntil(() => {
+    if (t.text().slice(from).includes('\x1b[?1049l')) return true;
+    if (Date.now() - lastTry > 500) {
+      lastTry = Date.now();
+      t.write('\x1b:q!\r');
+    }
+    return undefined;
+  }, 'vim to quit', 15_000);
+}
