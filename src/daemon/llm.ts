@@ -26,6 +26,9 @@ export interface AskResult {
   usage: { inputTokens: number; outputTokens: number };
 }
 
+/** How long a request about a session waits for that session to register (ms). */
+const SESSION_WAIT_MS = 5000;
+
 type Resolved = Awaited<ReturnType<typeof import('../llm/registry.js').resolveBackends>>;
 
 /** Reads a Scope from request params. @throws UsageError on bad params */
@@ -49,6 +52,7 @@ export class LlmService {
 
   /** The context `ask` would send (redacted), without sending it. */
   async context(scope: Scope, question?: string, purpose: 'ask' | 'explain' = 'ask'): Promise<import('../llm/context.js').BuiltContext> {
+    if (scope.scope === 'session' && scope.session) await this.waitForSession(scope.session);
     const { buildContext } = await import('../llm/context.js');
     return buildContext({
       store: this.store,
@@ -121,6 +125,23 @@ export class LlmService {
     audit.tokensOut = result.usage.outputTokens;
     result.answer = answer;
     return result;
+  }
+
+  /**
+   * A shell that has just started may ask before its recorder has registered the session (the
+   * daemon was started on demand, the client reconnects with backoff): give it a moment.
+   */
+  private async waitForSession(id: string, timeoutMs = SESSION_WAIT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        this.store.resolve(id);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** True when some backend is configured or found (never throws). */
