@@ -3,7 +3,7 @@
  * output written straight to the raw terminal (LF becomes CR LF for text) and keys routed from the
  * interceptor. The CLI code loads on first use, so a shell that never runs `::` never pays for it.
  */
-import type { CommandIo } from '../commands/io.js';
+import type { CommandIo, SessionControl } from '../commands/io.js';
 import type { KeyRouter } from './intercept.js';
 
 /**
@@ -46,7 +46,12 @@ export function splitWords(line: string): string[] {
  * Runs `line` (without the `::` prefix) and writes everything to the terminal through `show`.
  * Never throws: a bug in a command is reported as one line and the session goes on.
  */
-export async function runPromptCommand(line: string, show: (bytes: Buffer | string) => void, keys: KeyRouter): Promise<void> {
+export async function runPromptCommand(
+  line: string,
+  show: (bytes: Buffer | string) => void,
+  keys: KeyRouter,
+  session?: SessionControl,
+): Promise<void> {
   let endsWithNewline = true;
   const text = (s: string): void => {
     if (s.length === 0) return;
@@ -64,6 +69,7 @@ export async function runPromptCommand(line: string, show: (bytes: Buffer | stri
     atPrompt: true,
     onKey: (listener) => keys.listen(listener),
     setExitCode: () => {},
+    session,
   };
   try {
     const words = line.length === 0 ? ['help'] : splitWords(line);

@@ -72,6 +72,8 @@ export class Recorder implements OutputSink {
   private batchBytes = 0;
   private batchTUs = 0;
   private batchTimer: NodeJS.Timeout | undefined;
+  /** Set while paused: since when (µs) and how many output bytes were left out. */
+  private paused: { sinceUs: number; bytes: number } | undefined;
   private conn: Connection | undefined;
   private registered = false;
   private everRegistered = false;
@@ -100,7 +102,36 @@ export class Recorder implements OutputSink {
     return this.registered;
   }
 
+  /**
+   * Stops recording (`::pause`): output is neither kept nor sent until resume(), which records a
+   * Gap saying how much was left out and why. Returns false when already paused.
+   */
+  pause(tUs: number): boolean {
+    if (this.paused) return false;
+    this.seal();
+    this.paused = { sinceUs: tUs, bytes: 0 };
+    return true;
+  }
+
+  /** Records again after pause(); returns false when not paused. */
+  resume(): boolean {
+    if (!this.paused) return false;
+    this.queue.push({ type: 'Gap', tUs: this.paused.sinceUs, lostBytes: this.paused.bytes, reason: 'paused by the user (::pause)' });
+    this.paused = undefined;
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** True between pause() and resume(). */
+  get isPaused(): boolean {
+    return this.paused !== undefined;
+  }
+
   output(data: Buffer, tUs: number): void {
+    if (this.paused) {
+      this.paused.bytes += data.length;
+      return;
+    }
     if (this.queuedBytes + this.batchBytes + data.length > this.capBytes) return this.drop(data.length, tUs, 'client buffer full');
     if (this.batchBytes === 0) this.batchTUs = tUs;
     this.batch.push(data);

@@ -26,6 +26,8 @@ export interface RelayIo {
   sinks: OutputSink[];
   /** Optional hook between the user's keystrokes and the shell (`::` interception); returns the bytes to forward. */
   inputFilter?: (data: Buffer) => Buffer | null;
+  /** performance.now() of the session's start (ms); defaults to when runRelay is called. Timestamps count from it. */
+  originMs?: number;
   /** Optional hook between the shell's output and the terminal (prompt tracking, mark stripping); returns what to show. Sinks get the original. */
   outputFilter?: (data: Buffer) => Buffer;
 }
@@ -41,7 +43,7 @@ export function microsSince(originMs: number): number {
  */
 export function runRelay(io: RelayIo): Promise<ExitStatus> {
   const { pty, terminal, sinks } = io;
-  const origin = performance.now();
+  const origin = io.originMs ?? performance.now();
   const hasSinks = sinks.length > 0;
 
   const outputFilter = io.outputFilter;

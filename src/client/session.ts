@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { runtimeDir, socketPath } from '../common/paths.js';
+import type { SessionControl } from '../commands/io.js';
 import type { OmnishConfig } from '../config/config.js';
 import { integrationFor, NONCE_ENV, type Integration } from '../shell/launch.js';
 import { execShell } from './exec.js';
@@ -16,7 +17,7 @@ import { PromptTracker } from './prompt.js';
 import { runPromptCommand } from './prompt-commands.js';
 import { isUtf8Locale, spawnShellPty, type Pty } from './pty.js';
 import type { Recorder, SessionInfo } from './recorder.js';
-import { DeferredSink, exitCodeOf, runRelay, type RelayIo } from './relay.js';
+import { DeferredSink, exitCodeOf, microsSince, runRelay, type RelayIo } from './relay.js';
 import { saveTermiosAndEnterRaw, type ProcessTerminal } from './terminal.js';
 
 /** How long omnish waits at exit for the daemon to take the end of the session (ms). */
@@ -76,7 +77,19 @@ export async function runWrapped(
   process.env[SESSION_ENV] = sessionId;
   const sink = new DeferredSink();
   const io: RelayIo = { pty, terminal, sinks: [sink] };
-  const prompt = integration.integration ? attachPrompt(io, nonce, shellPath, config) : undefined;
+  const control = { recorder: undefined as Recorder | undefined };
+  const sessionControl: SessionControl = {
+    id: sessionId,
+    integration: integrationLabel(integration),
+    get paused() {
+      return control.recorder?.isPaused ?? false;
+    },
+    pause: () => control.recorder?.pause(microsSince(originMs)) ?? false,
+    resume: () => control.recorder?.resume() ?? false,
+  };
+  const originMs = performance.now();
+  io.originMs = originMs;
+  const prompt = integration.integration ? attachPrompt(io, nonce, shellPath, config, sessionControl) : undefined;
   const tracker = prompt?.tracker;
   const startedAtMs = Date.now();
   const relay = runRelay(io);
@@ -86,6 +99,7 @@ export async function runWrapped(
     return integration.integration ? { ...withIntegration, nonce } : withIntegration;
   });
   sink.attach(recorder);
+  control.recorder = recorder;
   const status = await relay;
   if (tracker) terminal.write(tracker.flush());
   terminal.restore();
@@ -119,7 +133,13 @@ async function startRecorder(
 }
 
 /** Adds prompt tracking and `::` interception to the relay. */
-function attachPrompt(io: RelayIo, nonce: string, shellPath: string, config: OmnishConfig): { tracker: PromptTracker; notices: Notices } {
+function attachPrompt(
+  io: RelayIo,
+  nonce: string,
+  shellPath: string,
+  config: OmnishConfig,
+  session: SessionControl,
+): { tracker: PromptTracker; notices: Notices } {
   const { pty, terminal } = io;
   const tracker = new PromptTracker(nonce, config.shell.stripMarks);
   const shellName = basename(shellPath);
@@ -130,7 +150,7 @@ function attachPrompt(io: RelayIo, nonce: string, shellPath: string, config: Omn
       atPrompt: () => tracker.phase === 'input' && !tracker.altScreen && isShell(pty.foreground(), shellName),
       show: (bytes) => terminal.write(typeof bytes === 'string' ? Buffer.from(bytes) : bytes),
       redrawPrompt: () => terminal.write(tracker.redrawBytes()),
-      run: (line, keys) => runPromptCommand(line, (b) => terminal.write(typeof b === 'string' ? Buffer.from(b) : b), keys),
+      run: (line, keys) => runPromptCommand(line, (b) => terminal.write(typeof b === 'string' ? Buffer.from(b) : b), keys, session),
       forward: (bytes) => pty.write(bytes),
     },
     config.shell.commandPrefix,

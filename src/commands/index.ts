@@ -5,6 +5,7 @@ import { commandsCommand } from './commands.js';
 import { contextCommand } from './context.js';
 import { helpCommand } from './help.js';
 import { initCommand } from './init.js';
+import { pauseCommand, resumeCommand } from './pause.js';
 import type { CommandSpec } from './registry.js';
 import { replayCommand } from './replay.js';
 import { sessionsCommand } from './sessions.js';
@@ -12,5 +13,5 @@ import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
-  helpCommand, askCommand, contextCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, statusCommand, auditCommand, initCommand,
+  helpCommand, askCommand, contextCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, statusCommand, pauseCommand, resumeCommand, auditCommand, initCommand,
 ];

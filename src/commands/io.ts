@@ -23,6 +23,22 @@ export interface CommandIo {
   onKey?: (listener: (key: Buffer) => void) => () => void;
   /** Sets the exit status the command reports (default 0). */
   setExitCode(code: number): void;
+  /** The omnish session the command runs in, when it runs as `::name` at its prompt. */
+  readonly session?: SessionControl;
+}
+
+/** What a `::` command can do to the session it was typed in. */
+export interface SessionControl {
+  /** Session id. */
+  readonly id: string;
+  /** Shell integration state: 'bash', 'zsh', 'fish' or 'off: reason'. */
+  readonly integration: string;
+  /** True while recording is paused. */
+  readonly paused: boolean;
+  /** Stops recording; false when already paused. */
+  pause(): boolean;
+  /** Records again (a gap marks what was left out); false when not paused. */
+  resume(): boolean;
 }
 
 /** The CommandIo of the command line: stdout, stderr, exit status in process.exitCode. */

@@ -106,10 +106,14 @@ async function run(id: string, flags: { speed: string; idleLimit?: string }): Pr
   const session = new SessionStore().resolve(id);
   const controls: Controls = { paused: false, quit: false, wake: undefined };
   const release = opts.timed ? keyboard(controls) : () => {};
+  // Inside a session (`::replay`), play on the alternate screen: q brings back the screen as it was.
+  const inPlace = out.atPrompt && out.isTTY;
+  if (inPlace) out.raw(Buffer.from('\x1b[?1049h\x1b[H\x1b[2J'));
   let result;
   try {
     result = await replay(session, opts, (b) => out.raw(b), controls);
   } finally {
+    if (inPlace) out.raw(Buffer.from('\x1b[0m\x1b[?1049l'));
     release();
   }
   // A live session's last record may still be on its way to disk: that is not damage.

@@ -4,7 +4,7 @@
  */
 import { pidAlive } from '../common/process.js';
 import type { Command } from 'commander';
-import { SessionStore, type StoredSession } from '../store/index.js';
+import { readEvents, SessionStore, type StoredSession } from '../store/index.js';
 import { localTime, shortDuration, table, tildify } from './format.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
@@ -23,11 +23,28 @@ export interface SessionSummary {
   hostname: string;
   tty: string;
   pid: number;
+  /** The last recorded command line (first line), null without shell integration or commands. */
+  lastCommand: string | null;
+  /** Where the last recorded command ran, else where the session started. */
+  lastCwd: string;
+}
+
+/** The last command record of a session (events.jsonl), if any; never throws. */
+function lastCommand(s: StoredSession): { command: string | null; cwd: string | null } | undefined {
+  try {
+    const records = readEvents(s.dir).filter((e) => e.type === 'command');
+    const last = records[records.length - 1];
+    if (!last) return undefined;
+    return { command: typeof last.command === 'string' ? last.command : null, cwd: typeof last.cwd === 'string' ? last.cwd : null };
+  } catch {
+    return undefined;
+  }
 }
 
 
 /** A session is active while its omnish client runs (meta.json alone can be stale after a daemon crash). */
 export function summarize(s: StoredSession): SessionSummary {
+  const last = lastCommand(s);
   const active = s.active && pidAlive(s.clientPid);
   return {
     id: s.id,
@@ -42,6 +59,8 @@ export function summarize(s: StoredSession): SessionSummary {
     hostname: s.hostname,
     tty: s.tty,
     pid: s.pid,
+    lastCommand: last?.command?.split('\n')[0] ?? null,
+    lastCwd: last?.cwd ?? s.cwd,
   };
 }
 
@@ -57,19 +76,25 @@ function status(s: SessionSummary): string {
   return s.endReason ?? 'ended';
 }
 
+/** `text` cut to `max` characters with an ellipsis. */
+function clipText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 function render(sessions: SessionSummary[]): string {
   if (sessions.length === 0) return 'No sessions recorded yet. Start a shell with `omnish`.\n';
   const now = Date.now();
   const rows = sessions.map((s) => [
     s.id,
-    localTime(s.startedAt),
-    s.active ? shortDuration(now - Date.parse(s.startedAt)) : shortDuration(Date.parse(s.endedAt ?? s.startedAt) - Date.parse(s.startedAt)),
     status(s),
+    shortDuration(now - Date.parse(s.startedAt)),
+    localTime(s.startedAt),
     s.tty.replace(/^\/dev\//, ''),
     s.shell.split('/').pop() ?? s.shell,
-    tildify(s.cwd),
+    tildify(s.lastCwd),
+    clipText(s.lastCommand ?? '', 40),
   ]);
-  return table(['ID', 'STARTED', 'LENGTH', 'STATUS', 'TTY', 'SHELL', 'CWD'], rows);
+  return table(['ID', 'STATUS', 'AGE', 'STARTED', 'TTY', 'SHELL', 'CWD', 'LAST COMMAND'], rows);
 }
 
 export const sessionsCommand: CommandSpec = {

@@ -10,7 +10,8 @@ import type { CommandSpec } from './registry.js';
 
 /** The daemon's answer (see StatusResult in src/daemon/control.ts). */
 interface StatusResult {
-  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number };
+  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number; defaultBackend: string };
+  store: { sessions: number; bytes: number };
   sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string }>;
 }
 
@@ -23,12 +24,18 @@ function integrationText(integration: string): string {
 function render(s: StatusResult): string {
   const lines = [
     `omnishd ${s.daemon.version} running (pid ${s.daemon.pid}, up ${shortDuration(s.daemon.uptimeS * 1000)})`,
-    `socket: ${s.daemon.socket}`,
+    `socket: ${s.daemon.socket} (${s.daemon.connections} connection${s.daemon.connections === 1 ? '' : 's'})`,
+    `store: ${s.store.sessions} session${s.store.sessions === 1 ? '' : 's'}, ${(s.store.bytes / 1048576).toFixed(1)} MB`,
+    `default LLM backend: ${s.daemon.defaultBackend === 'auto' ? 'auto (from the environment, or a local server)' : s.daemon.defaultBackend}`,
     `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
     ...s.sessions.map((x) => `  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`),
   ];
-  const mine = s.sessions.find((x) => x.id === process.env.OMNISH_SESSION);
-  if (mine) lines.push(`this session: ${mine.id}, ${integrationText(mine.integration)}`);
+  const here = io().session;
+  const mine = s.sessions.find((x) => x.id === (here?.id ?? process.env.OMNISH_SESSION));
+  if (mine) {
+    const recording = here ? (here.paused ? ', recording paused (::resume)' : ', recording') : '';
+    lines.push(`this session: ${mine.id}, ${integrationText(mine.integration)}${recording}`);
+  }
   return lines.join('\n') + '\n';
 }
 

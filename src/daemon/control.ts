@@ -2,6 +2,8 @@
  * Requests on control connections (`omnish status`, ...). Each handler returns plain data that
  * travels as MessagePack in a Response; a thrown OmnishError becomes `{ ok: false, error }`.
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { VERSION } from '../common/version.js';
 import { UsageError } from '../common/errors.js';
 import type { SessionManager } from './sessions.js';
@@ -12,11 +14,34 @@ export interface DaemonState {
   socket: string;
   startedAtMs: number;
   connections: () => number;
+  /** The default LLM backend as configured now ('auto' when chosen from the environment). */
+  defaultBackend?: () => string;
+}
+
+/** Bytes of every file in every session directory (the store's size on disk). */
+export function storeBytes(root: string): number {
+  let total = 0;
+  let dirs: string[];
+  try {
+    dirs = readdirSync(root);
+  } catch {
+    return 0;
+  }
+  for (const d of dirs) {
+    try {
+      for (const f of readdirSync(join(root, d))) total += statSync(join(root, d, f)).size;
+    } catch {
+      // a session removed meanwhile
+    }
+  }
+  return total;
 }
 
 /** Shape of the `status` result (`omnish status --json`). */
 export interface StatusResult {
-  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number };
+  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number; defaultBackend: string };
+  /** The session store: how many sessions, and bytes on disk. */
+  store: { sessions: number; bytes: number };
   sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string }>;
 }
 
@@ -39,7 +64,9 @@ const HANDLERS: Record<string, Handler> = {
       uptimeS: Math.round((Date.now() - state.startedAtMs) / 1000),
       socket: state.socket,
       connections: state.connections(),
+      defaultBackend: state.defaultBackend?.() ?? 'auto',
     },
+    store: { sessions: state.sessions.store.list().length, bytes: storeBytes(state.sessions.store.root) },
     sessions: [...state.sessions.liveSessions.values()].map(({ handle, integration }) => {
       const m = handle.meta;
       return { id: m.id, tty: m.tty, shell: m.shell, cwd: m.cwd, startedAt: m.startedAt, clientPid: m.clientPid, integration };

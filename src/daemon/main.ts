@@ -94,7 +94,13 @@ async function runForeground(): Promise<void> {
   const explainer = new AutoExplainer(llm, config.llm.autoTrigger, log);
   sessions.onEvent = (session, kind, record) => explainer.consider(session, kind, record);
   const holder: { server?: TransportServer } = {};
-  const state = { sessions, socket, startedAtMs, connections: () => holder.server?.connections.size ?? 0 };
+  const state = {
+    sessions,
+    socket,
+    startedAtMs,
+    connections: () => holder.server?.connections.size ?? 0,
+    defaultBackend: () => config.llm.default ?? 'auto',
+  };
   const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, token, log));
   holder.server = server;
   writeFileSync(daemonPidPath(), `${process.pid}\n`, { mode: 0o600 });
