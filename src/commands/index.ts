@@ -3,6 +3,7 @@ import { askCommand } from './ask.js';
 import { auditCommand } from './audit.js';
 import { commandsCommand } from './commands.js';
 import { contextCommand } from './context.js';
+import { exportCommand } from './export.js';
 import { helpCommand } from './help.js';
 import { initCommand } from './init.js';
 import { pauseCommand, resumeCommand } from './pause.js';
@@ -13,5 +14,5 @@ import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
-  helpCommand, askCommand, contextCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, statusCommand, pauseCommand, resumeCommand, auditCommand, initCommand,
+  helpCommand, askCommand, contextCommand, sessionsCommand, commandsCommand, showCommand, replayCommand, exportCommand, statusCommand, pauseCommand, resumeCommand, auditCommand, initCommand,
 ];
