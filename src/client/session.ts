@@ -92,9 +92,11 @@ export async function runWrapped(
   const prompt = integration.integration ? attachPrompt(io, nonce, shellPath, config, sessionControl) : undefined;
   const tracker = prompt?.tracker;
   const startedAtMs = Date.now();
+  // The size at the start: a resize while the recorder loads reaches it as a Resize through the sink.
+  const startSize = terminal.size();
   const relay = runRelay(io);
   const recorder = await startRecorder(config, prompt?.notices, (info) => {
-    const base = { ...info(sessionId, shellPath, pty.pid, terminal.size()), startedAtMs };
+    const base = { ...info(sessionId, shellPath, pty.pid, startSize), startedAtMs };
     const withIntegration = { ...base, integration: integrationLabel(integration) };
     return integration.integration ? { ...withIntegration, nonce } : withIntegration;
   });

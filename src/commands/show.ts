@@ -58,6 +58,11 @@ export async function showOutput(arg: string, opts: { raw?: boolean }, store = n
   }
   const stream = join(session.dir, STREAM_FILE);
   const out = io();
+  if (record.outputTrimmed) {
+    // Retention cut the middle of a large session (docs/store-format.md "Retention"): what is left prints as usual.
+    const lost = record.outputTrimmed < 1048576 ? `${Math.ceil(record.outputTrimmed / 1024)} KiB` : `${(record.outputTrimmed / 1048576).toFixed(1)} MiB`;
+    out.err(`omnish: ${lost} of command ${record.seq}'s output was trimmed (session over [store] max_session_mb); showing what is left\n`);
+  }
   if (opts.raw) return out.raw(readOutputRange(stream, record.outputStart, record.outputEnd, session).data);
   const size = record.outputEnd - record.outputStart;
   if (size > MAX_RENDER_BYTES) {

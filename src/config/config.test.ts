@@ -102,6 +102,28 @@ exit_codes = [2]
   });
 });
 
+describe('loadConfig [store]', () => {
+  it('defaults: 1024 MB in all, 256 MB per session, 90 days', () => {
+    expect(defaultConfig().store).toEqual({ maxTotalMb: 1024, maxSessionMb: 256, maxAgeDays: 90 });
+  });
+
+  it('reads integers and fractions, 0 included, and keeps defaults for keys not given', () => {
+    expect(load('[store]\nmax_total_mb = 0.05\nmax_age_days = 0\n').store).toEqual({ maxTotalMb: 0.05, maxSessionMb: 256, maxAgeDays: 0 });
+    expect(load('[store]\nmax_session_mb = 16\n').store.maxSessionMb).toBe(16);
+  });
+
+  it('rejects negative, non-numeric and infinite limits, naming the file and key', () => {
+    expect(() => load('[store]\nmax_total_mb = -1\n')).toThrow(ConfigError);
+    expect(() => load('[store]\nmax_total_mb = -1\n')).toThrow(/c\.toml: store\.max_total_mb must be a number of MB, 0 or more \(0 = no limit\)/);
+    expect(() => load('[store]\nmax_session_mb = "256"\n')).toThrow(/c\.toml: store\.max_session_mb must be a number of MB/);
+    expect(() => load('[store]\nmax_age_days = inf\n')).toThrow(/c\.toml: store\.max_age_days must be a number of days/);
+    expect(() => load('[store]\nmax_age_days = nan\n')).toThrow(/store\.max_age_days/);
+    expect(() => load('[store]\nmax_age_days = true\n')).toThrow(/store\.max_age_days/);
+    expect(() => load('[store]\nmax_total = 1\n')).toThrow(/c\.toml: unknown key store\.max_total/);
+    expect(() => load('store = 1\n')).toThrow(/store must be a table/);
+  });
+});
+
 describe('loadConfig [llm]', () => {
   const design = `[llm]
 default = "claude"

@@ -30,6 +30,21 @@ export interface OmnishConfig {
   events: EventsConfig;
   /** LLM backends, fallback, context budget and auto-explanations (src/config/llm.ts, docs/llm.md). */
   llm: LlmConfig;
+  /** Retention of recorded sessions (src/store/retention.ts, docs/store-format.md "Retention"). */
+  store: StoreConfig;
+}
+
+/**
+ * `[store]`: how much recorded terminal output omnishd keeps. 1 MB here is 1,048,576 bytes.
+ * 0 turns a limit off.
+ */
+export interface StoreConfig {
+  /** All sessions together, MB (default 1024): the oldest ended sessions are deleted beyond it. */
+  maxTotalMb: number;
+  /** One session's stream.bin, MB (default 256): an ended session over it keeps its head and tail. */
+  maxSessionMb: number;
+  /** Ended sessions older than this are deleted, days (default 90). */
+  maxAgeDays: number;
 }
 
 /** `[events]`: which finished commands produce events (docs/store-format.md, events.jsonl). */
@@ -80,6 +95,7 @@ export function defaultConfig(): OmnishConfig {
       rules: [],
     },
     llm: defaultLlmConfig(),
+    store: { maxTotalMb: 1024, maxSessionMb: 256, maxAgeDays: 90 },
   };
 }
 
@@ -93,6 +109,7 @@ const KNOWN: Record<string, readonly string[]> = {
   shell: ['command', 'strip_marks', 'command_prefix'],
   daemon: ['autostart'],
   events: ['ignore_exit_codes', 'ignore_commands', 'output_patterns', 'rules'],
+  store: ['max_total_mb', 'max_session_mb', 'max_age_days'],
 };
 
 let tomlModule: typeof SmolToml | undefined;
@@ -174,7 +191,19 @@ export function validateConfig(doc: Table, path: string): OmnishConfig {
   const events = doc.events as Table | undefined;
   if (events) validateEvents(events, config.events, path);
   if (doc.llm !== undefined) config.llm = validateLlm(doc.llm, path);
+  const store = doc.store as Table | undefined;
+  if (store?.max_total_mb !== undefined) config.store.maxTotalMb = limit(store.max_total_mb, 'store.max_total_mb', 'MB', path);
+  if (store?.max_session_mb !== undefined) config.store.maxSessionMb = limit(store.max_session_mb, 'store.max_session_mb', 'MB', path);
+  if (store?.max_age_days !== undefined) config.store.maxAgeDays = limit(store.max_age_days, 'store.max_age_days', 'days', path);
   return config;
+}
+
+/** A size or age limit: a finite number >= 0 (TOML integer or float; 0 = no limit). */
+function limit(v: unknown, key: string, unit: string, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new ConfigError(`${path}: ${key} must be a number of ${unit}, 0 or more (0 = no limit)`);
+  }
+  return v;
 }
 
 function bool(v: unknown, key: string, path: string): boolean {

@@ -10,8 +10,8 @@ import { stateDir } from '../common/paths.js';
 export interface AuditEntry {
   /** When the request started, ISO 8601 UTC. */
   time: string;
-  /** 'ask' (the user asked) or 'auto' (an auto-explanation). */
-  trigger: 'ask' | 'auto';
+  /** 'ask' (the user asked), 'auto' (an auto-explanation) or 'doctor' (omnish doctor's 1-token check). */
+  trigger: 'ask' | 'auto' | 'doctor';
   /** Which sessions the context came from: the scope and the session ids included. */
   sessions: string[];
   /** Config name of the backend that answered (or was tried last), and its model. */

@@ -30,6 +30,11 @@ export interface CommandRecord {
   outputEnd: number;
   /** True if the command switched to the alternate screen (a full-screen program such as vim). */
   altScreen: boolean;
+  /**
+   * Bytes of its output that retention cut out of the stream (src/store/trim.ts); absent when none
+   * were. [outputStart, outputEnd) then holds only what is left.
+   */
+  outputTrimmed?: number;
 }
 
 /** A finished command with the end of its output, for the event detector. */

@@ -154,6 +154,15 @@ export class LlmService {
     }
   }
 
+  /**
+   * Forgets the resolved backends, so that the next request resolves `config.llm` again: called when
+   * `omnish config set` changed the default, the fallback or a backend table. A request already under
+   * way keeps the backends it started with.
+   */
+  reconfigure(): void {
+    this.backends = undefined;
+  }
+
   /** The backends, resolved once (they cache their keys); a failure is retried on the next request. */
   private resolve(): Promise<Resolved> {
     this.backends ??= import('../llm/registry.js').then(({ resolveBackends }) => resolveBackends(this.config.llm, this.env, { probeUrl: this.env.OMNISH_LLM_PROBE_URL }));

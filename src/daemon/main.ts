@@ -11,7 +11,9 @@ import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock } from './lock.js';
 import { openLog, type Logger } from './log.js';
+import { registerConfigRequests } from './config-requests.js';
 import { registerHandler } from './control.js';
+import { registerDoctorRequests } from './doctor-requests.js';
 import { AutoExplainer } from './explain.js';
 import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
@@ -20,6 +22,8 @@ import { startDetached } from '../transport/autostart.js';
 
 /** How often buffered stream data goes to disk (ms): at most this much is lost if the daemon is killed. */
 const FLUSH_INTERVAL_MS = 200;
+/** How often the `[store]` limits are applied (ms), besides at start and on `omnish gc`. */
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 const USAGE = `Usage: omnishd [--foreground]
 
@@ -75,6 +79,24 @@ function registerLlmRequests(llm: LlmService): void {
   registerHandler('context', (_state, params) => llm.context(parseScope(params)));
 }
 
+/**
+ * Applies the `[store]` limits now (before any client connects, so only ended sessions are there to
+ * judge), every RETENTION_INTERVAL_MS, and on the `gc` request (`{ dryRun?: boolean }`, which
+ * returns the RetentionReport). The timer is unref'd: it never keeps the daemon alive.
+ */
+function scheduleRetention(sessions: SessionManager, config: OmnishConfig, log: Logger): NodeJS.Timeout {
+  registerHandler('gc', (_state, params) => sessions.retain(config.store, params.dryRun === true));
+  const quietly = (): void => {
+    try {
+      sessions.retain(config.store);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'retention failed');
+    }
+  };
+  quietly();
+  return setInterval(quietly, RETENTION_INTERVAL_MS).unref();
+}
+
 async function runForeground(): Promise<void> {
   const socket = socketPath();
   const lock = await acquireLock(socket);
@@ -89,8 +111,11 @@ async function runForeground(): Promise<void> {
   const store = new SessionStore(sessionsDir());
   const sessions = new SessionManager(store, log, config.events);
   sessions.sweepOrphans();
+  const retain = scheduleRetention(sessions, config, log);
   const llm = new LlmService(store, config, log);
   registerLlmRequests(llm);
+  registerDoctorRequests(config);
+  registerConfigRequests({ config, llm, sessions, log });
   const explainer = new AutoExplainer(llm, config.llm.autoTrigger, log);
   sessions.onEvent = (session, kind, record) => explainer.consider(session, kind, record);
   const holder: { server?: TransportServer } = {};
@@ -112,6 +137,7 @@ async function runForeground(): Promise<void> {
     if (stopping) return;
     stopping = true;
     clearInterval(flusher);
+    clearInterval(retain);
     sessions.shutdown();
     await server.close();
     rmSync(socket, { force: true });

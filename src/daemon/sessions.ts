@@ -8,7 +8,10 @@ import type { Connection } from '../transport/index.js';
 import type { Gap, IoData, Resize, SessionEnd, SessionStart } from '../protocol/index.js';
 import { IoDir } from '../protocol/index.js';
 import { defaultConfig, type EventsConfig } from '../config/config.js';
-import { readEvents, SessionHandle, SessionStore, type SessionMeta, type StoredSession } from '../store/index.js';
+import {
+  applyRetention, readEvents, SessionHandle, SessionStore,
+  type RetentionLimits, type RetentionReport, type SessionMeta, type StoredSession,
+} from '../store/index.js';
 import { CommandTracker, lastCommandSeq, type FinishedCommand } from './commands.js';
 import { EventDetector } from './events.js';
 import type { Logger } from './log.js';
@@ -27,7 +30,7 @@ export interface LiveSession {
 
 export class SessionManager {
   private readonly live = new Map<string, LiveSession>();
-  private readonly detector: EventDetector;
+  private detector: EventDetector;
   /** Called for each event after it is stored and sent (auto-explanations hook in here). */
   onEvent: ((session: LiveSession, kind: string, record: FinishedCommand['record']) => void) | undefined;
 
@@ -36,6 +39,11 @@ export class SessionManager {
     private readonly log: Logger,
     events: EventsConfig = defaultConfig().events,
   ) {
+    this.detector = new EventDetector(events);
+  }
+
+  /** Judges the commands that finish from now on with `events` (`omnish config set events.…`). */
+  setEventsConfig(events: EventsConfig): void {
     this.detector = new EventDetector(events);
   }
 
@@ -203,5 +211,20 @@ export class SessionManager {
   /** Stored sessions with `active` meaning "recorded right now by this daemon". */
   list(): StoredSession[] {
     return this.store.list().map((s) => ({ ...s, active: this.live.has(s.id) }));
+  }
+
+  /**
+   * Applies the `[store]` limits (src/store/retention.ts) with the sessions recorded now protected,
+   * and logs what it freed. Synchronous, so no session can start, resume or end halfway through.
+   * @throws StoreError only when the sessions directory cannot be read.
+   */
+  retain(limits: RetentionLimits, dryRun = false): RetentionReport {
+    const report = applyRetention(this.store, limits, { liveIds: new Set(this.live.keys()), dryRun });
+    for (const e of report.errors) this.log.error({ session: e.id, err: e.message }, 'retention failed for a session');
+    if (report.freedBytes > 0 || dryRun) {
+      const { freedBytes, evicted, trimmed, totalBytesBefore, totalBytesAfter } = report;
+      this.log.info({ dryRun, freedBytes, evicted, trimmed, totalBytesBefore, totalBytesAfter }, dryRun ? 'retention (dry run)' : 'retention freed space');
+    }
+    return report;
   }
 }

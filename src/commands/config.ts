@@ -1,0 +1,231 @@
+/**
+ * `omnish config` / `::config`: show, change and check config.toml (docs/configuration.md).
+ *
+ *   config path                 the file's path (it need not exist)
+ *   config get [KEY] [--json]   the value in effect (every key without KEY)
+ *   config set KEY VALUE        change KEY in the running omnishd; --save writes the file too
+ *   config check [FILE]         validate; errors as FILE:LINE:COL: message
+ *   config KEY [VALUE]          short for get / set
+ *
+ * "In effect": keys a running omnishd can change (src/config/keys.ts) come from omnishd when it
+ * runs, since `set` without --save changes only omnishd; the others, and every key when no omnishd
+ * runs, come from the file, or the default. The TOML modules load on first use.
+ */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import { ConfigError, DaemonUnavailableError, isUserFacing, OmnishError, UsageError } from '../common/errors.js';
+import { configPath } from '../common/paths.js';
+import { request } from '../client/control.js';
+import { defaultConfig, validateConfig, type OmnishConfig } from '../config/config.js';
+import { closeMatches, errorTarget, getIn, KEYS, knownKeys, notAtRunTime, setIn, specFor, toDoc, type ConfigSetResult, type Table } from '../config/keys.js';
+import { io } from './io.js';
+import type { CommandSpec } from './registry.js';
+
+const toml = () => import('smol-toml');
+const edit = () => import('../config/edit.js');
+
+/** The file's text ('' when it does not exist) and document. @throws ConfigError `FILE:LINE:COL: …` for bad TOML */
+async function readDoc(file: string): Promise<{ text: string; doc: Table }> {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`, { cause: err });
+  }
+  const { parse, TomlError } = await toml();
+  try {
+    return { text, doc: parse(text) };
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    throw new ConfigError(`${file}:${err.line}:${err.column}: ${err.message.split('\n')[0]}`, { cause: err });
+  }
+}
+
+/** `FILE:LINE:COL: reason` for a validation error, at the line of the key it names. */
+async function located(text: string, file: string, err: ConfigError): Promise<string> {
+  const { reason, target } = errorTarget(err.message, file);
+  const { locateKey } = await import('../config/toml-lines.js');
+  const { line, col } = locateKey(text, target);
+  return `${file}:${line}:${col}: ${reason}`;
+}
+
+/** The file's config. @throws ConfigError, located, when the file is not valid */
+async function fileConfig(file: string): Promise<{ text: string; doc: Table; config: OmnishConfig }> {
+  const { text, doc } = await readDoc(file);
+  try {
+    return { text, doc, config: validateConfig(doc, file) };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(await located(text, file, err), { cause: err });
+  }
+}
+
+function unknownKey(key: string, config: OmnishConfig): UsageError {
+  const near = closeMatches(key, knownKeys(config));
+  return new UsageError(`unknown key '${key}'${near.length ? `; did you mean ${near.join(', ')}?` : '; omnish config get lists every key'}`);
+}
+
+function keyPath(key: string, parse: (k: string) => string[] | undefined): string[] {
+  const path = parse(key);
+  if (!path) throw new UsageError(`'${key}' is not a key: write it dotted, e.g. llm.auto_trigger.cooldown_seconds`);
+  return path;
+}
+
+/** omnishd's config as a document, or undefined when none answers (or it is too old to say). */
+async function daemonDoc(): Promise<Table | undefined> {
+  try {
+    return await request<Table>('config-get');
+  } catch (err) {
+    if (isUserFacing(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The document in effect: the file's (defaults filled in) with omnishd's values for its run-time keys. */
+export async function effectiveDoc(fileOnly = false): Promise<{ doc: Table; config: OmnishConfig }> {
+  const { doc: raw, config } = await fileConfig(configPath());
+  const doc = toDoc(config);
+  for (const section of Object.keys(raw)) doc[section] ??= raw[section]; // a section keys.ts does not know yet
+  const running = fileOnly ? undefined : await daemonDoc();
+  if (!running) return { doc, config };
+  for (const k of KEYS) if (k.runtime && !k.key.includes('<')) setIn(doc, k.key.split('.'), getIn(running, k.key.split('.')));
+  // Backend tables: omnishd's set replaces the file's (set may have changed any of their keys).
+  const backends = (d: Table) => Object.entries((d.llm ?? {}) as Table).filter(([name, v]) => name !== 'auto_trigger' && typeof v === 'object' && v !== null && !Array.isArray(v));
+  for (const [name] of backends(doc)) setIn(doc, ['llm', name], undefined);
+  for (const [name, table] of backends(running)) setIn(doc, ['llm', name], table);
+  return { doc, config };
+}
+
+const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+
+/** `config get [KEY]`. */
+export async function configGet(key?: string, opts: { json?: boolean; file?: boolean } = {}): Promise<void> {
+  const out = io();
+  const { doc, config } = await effectiveDoc(opts.file === true);
+  const { stringify } = await toml();
+  if (key === undefined) return out.out(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc) + '\n');
+  const path = keyPath(key, (await edit()).parseDottedKey);
+  const value = getIn(doc, path);
+  if (value === undefined) {
+    if (!specFor(path)) throw unknownKey(key, config);
+    if (opts.json) return out.out('null\n');
+    out.err(`${key} is not set\n`);
+    return out.setExitCode(1);
+  }
+  if (opts.json) return out.out(`${JSON.stringify(value, null, 2)}\n`);
+  if (isTable(value) || (Array.isArray(value) && value.length > 0 && value.every(isTable))) {
+    const nested: Table = {};
+    setIn(nested, path, value);
+    return out.out(stringify(nested) + '\n');
+  }
+  // Plain text for a string, so that `$(omnish config get llm.default)` needs no unquoting.
+  out.out(`${typeof value === 'string' ? value : (await edit()).formatValue(value)}\n`);
+}
+
+/** Sends the change to omnishd. @throws DaemonUnavailableError when none runs */
+function setInDaemon(path: string[], value: unknown): Promise<ConfigSetResult> {
+  return request<ConfigSetResult>('config-set', { path, value });
+}
+
+/** `config set KEY VALUE [--save]`. A refused value changes nothing anywhere (exit status 2). */
+export async function configSet(key: string, valueText: string, opts: { save?: boolean } = {}): Promise<void> {
+  const out = io();
+  const file = configPath();
+  const { parseDottedKey, parseValue, formatValue, setKey, writeFileAtomic } = await edit();
+  const path = keyPath(key, parseDottedKey);
+  const spec = specFor(path);
+  if (!spec) {
+    const { doc } = await readDoc(file).catch(() => ({ doc: {} }));
+    let config = defaultConfig();
+    try {
+      config = validateConfig(doc, file);
+    } catch {
+      // a broken file still lets us suggest the fixed keys
+    }
+    throw unknownKey(key, config);
+  }
+  if (!spec.settable) throw new UsageError(`${key} cannot be set with omnish config set; edit its [[${key}]] tables in ${file}`);
+  const value = parseValue(valueText);
+  if (!opts.save) {
+    if (!spec.runtime) throw new UsageError(notAtRunTime(key));
+    const result = await setInDaemon(path, value).catch((err: unknown) => {
+      if (!(err instanceof DaemonUnavailableError)) throw err;
+      throw new DaemonUnavailableError(`omnishd is not running, so there is nothing to change at run time; add --save to write ${file}`, { cause: err });
+    });
+    if (!result.ok) throw new UsageError(result.error ?? `cannot set ${key}`);
+    return out.out(`${key} = ${formatValue(result.value)} in omnishd until it stops (add --save to keep it)\n`);
+  }
+
+  const { text, doc } = await readDoc(file);
+  const next = structuredClone(doc);
+  setIn(next, path, value);
+  try {
+    validateConfig(next, file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new UsageError(`cannot set ${key}: ${errorTarget(err.message, file).reason}`, { cause: err });
+  }
+  const edited = setKey(text, path, value);
+  // The line editor must say exactly what the document says: anything else means a form of TOML
+  // it does not handle, and the user's file is worth more than a clever guess.
+  const plain = (d: unknown): unknown => JSON.parse(JSON.stringify(d));
+  if (!isDeepStrictEqual(plain((await toml()).parse(edited)), plain(next))) {
+    throw new OmnishError(`cannot change ${key} in ${file} without disturbing the rest of it; edit it by hand`);
+  }
+  writeFileAtomic(file, edited);
+  const shown = `${key} = ${formatValue(value)}`;
+  if (!spec.runtime) return out.out(`${shown} saved to ${file}; omnish shells started from now on use it\n`);
+  const result = await setInDaemon(path, value).catch((err: unknown) => {
+    if (err instanceof DaemonUnavailableError) return undefined;
+    throw err;
+  });
+  if (!result) return out.out(`${shown} saved to ${file} (omnishd is not running; it reads the file when it starts)\n`);
+  out.out(`${shown} saved to ${file}${result.ok ? ' and in use by omnishd' : ''}\n`);
+  if (!result.ok) out.err(`omnishd keeps its current value until it restarts: ${result.error}\n`);
+}
+
+/** `config check [FILE]`: `FILE: ok`, or one `FILE:LINE:COL: message` line and exit status 1. */
+export async function configCheck(fileArg?: string): Promise<void> {
+  const out = io();
+  const file = fileArg ?? configPath();
+  try {
+    readFileSync(file);
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    if (missing && fileArg === undefined) return out.out(`${file}: ok (no file: the defaults apply)\n`);
+    out.err(`${file}: cannot read: ${missing ? 'no such file' : (err as Error).message}\n`);
+    return out.setExitCode(1);
+  }
+  try {
+    await fileConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    out.err(`${err.message}\n`);
+    return out.setExitCode(1);
+  }
+  out.out(`${file}: ok\n`);
+}
+
+const VALUE_HELP = 'a TOML value: true, 30, "some text", ["a", "b"] (a bare word such as openai is text)';
+
+export const configCommand: CommandSpec = {
+  name: 'config',
+  summary: 'show, change and check the configuration',
+  register(cmd: Command) {
+    cmd.helpCommand(false).addHelpText('after', '\nShort forms: config KEY (get), config KEY VALUE [--save] (set). Keys: docs/configuration.md\n' +
+      'Examples:\n  omnish config get llm.default\n  omnish config set llm.auto_trigger.cooldown_seconds 60 --save\n  ::config llm.default openai\n');
+    cmd.command('path').description('print the config file path (it need not exist)').action(() => io().out(`${configPath()}\n`));
+    cmd.command('get').description('print the value of KEY in effect (every key without KEY)')
+      .argument('[key]', 'a dotted key, e.g. llm.default').option('--json', 'print JSON')
+      .option('--file', "the file's value (or the default), not the running omnishd's").action(configGet);
+    cmd.command('set').description('change KEY in the running omnishd; --save writes it to the file too')
+      .argument('<key>', 'a dotted key, e.g. llm.default').argument('<value>', VALUE_HELP)
+      .option('--save', 'also write it to the config file (comments and the rest kept)').action(configSet);
+    cmd.command('check').description('validate the config file (or FILE): FILE:LINE:COL: message').argument('[file]').action(configCheck);
+    cmd.command('key', { isDefault: true, hidden: true }).argument('[key]').argument('[value]')
+      .option('--json').option('--file').option('--save')
+      .action((key: string | undefined, value: string | undefined, opts: { json?: boolean; file?: boolean; save?: boolean }) =>
+        value === undefined ? configGet(key, opts) : configSet(key ?? '', value, opts));
+  },
+};

@@ -1,0 +1,90 @@
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RetentionReport } from '../store/index.js';
+import { gcCommand, renderGc } from './gc.js';
+import { withIo } from './io.js';
+
+// The daemon is the edge here: the report it computes is tested in src/store/retention.test.ts,
+// the whole path in test/retention.test.ts.
+const request = vi.hoisted(() => vi.fn());
+vi.mock('../client/control.js', () => ({ request }));
+
+const MB = 1024 * 1024;
+const REPORT: RetentionReport = {
+  freedBytes: 123.4 * MB,
+  evicted: [
+    { id: 'aaaaaa111111', reason: 'age', bytes: 20 * MB },
+    { id: 'bbbbbb222222', reason: 'age', bytes: 30 * MB },
+    { id: 'cccccc333333', reason: 'total', bytes: 70 * MB },
+  ],
+  trimmed: [{ id: 'dddddd444444', bytes: 3.4 * MB }],
+  totalBytesBefore: 1100 * MB,
+  totalBytesAfter: 976.6 * MB,
+  errors: [],
+};
+
+let out: string;
+let err: string;
+let code: number;
+let restore: () => void;
+beforeEach(() => {
+  out = '';
+  err = '';
+  code = 0;
+  restore = withIo({
+    out: (s) => void (out += s), err: (s) => void (err += s), raw: () => undefined, isTTY: false, atPrompt: false,
+    setExitCode: (c) => void (code = c),
+  });
+});
+afterEach(() => {
+  restore();
+  request.mockReset();
+});
+
+async function gc(...args: string[]): Promise<void> {
+  const cmd = new Command('gc').exitOverride();
+  gcCommand.register(cmd);
+  await cmd.parseAsync(args, { from: 'user' });
+}
+
+describe('omnish gc', () => {
+  it('asks the daemon (starting it if needed) and says what was freed', async () => {
+    request.mockResolvedValue(REPORT);
+    await gc();
+    expect(request).toHaveBeenCalledWith('gc', { dryRun: false }, expect.objectContaining({ autostart: true }));
+    expect(out.split('\n')[0]).toBe('freed 123.4 MB: evicted 3 sessions (2 by age, 1 by size), trimmed 1');
+    expect(out).toMatch(/evict {2}cccccc333333 +70\.0 MB {2}over max_total_mb/);
+    expect(out).toMatch(/trim {3}dddddd444444 +3\.4 MB {2}over max_session_mb/);
+    expect(out).toContain('store: 1100.0 MB -> 976.6 MB');
+    expect(code).toBe(0);
+  });
+
+  it('--dry-run asks for a dry run and says "would"', async () => {
+    request.mockResolvedValue(REPORT);
+    await gc('--dry-run');
+    expect(request).toHaveBeenCalledWith('gc', { dryRun: true }, expect.anything());
+    expect(out.split('\n')[0]).toBe('would free 123.4 MB: would evict 3 sessions (2 by age, 1 by size), would trim 1');
+  });
+
+  it('--json prints the report as it came', async () => {
+    request.mockResolvedValue(REPORT);
+    await gc('--json', '--dry-run');
+    expect(JSON.parse(out)).toEqual(REPORT);
+  });
+
+  it('reports sessions it could not free on stderr, with exit status 1', async () => {
+    request.mockResolvedValue({ ...REPORT, errors: [{ id: 'eeeeee555555', message: 'cannot trim x: EACCES' }] });
+    await gc();
+    expect(err).toBe('omnish: gc: session eeeeee555555: cannot trim x: EACCES\n');
+    expect(code).toBe(1);
+  });
+});
+
+describe('renderGc', () => {
+  it('says when there is nothing to free, counts in the singular, and gives small sizes in KB', () => {
+    const empty: RetentionReport = { freedBytes: 0, evicted: [], trimmed: [], totalBytesBefore: 5 * MB, totalBytesAfter: 5 * MB, errors: [] };
+    expect(renderGc(empty, false)).toBe('nothing to free: the store holds 5.0 MB, within the [store] limits\n');
+    const one = { ...empty, freedBytes: 30_720, evicted: [{ id: 'a', reason: 'total' as const, bytes: 30_720 }] };
+    expect(renderGc(one, false).split('\n')[0]).toBe('freed 30.0 KB: evicted 1 session (1 by size), trimmed 0');
+  });
+});
