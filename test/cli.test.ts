@@ -1,0 +1,56 @@
+/**
+ * The command line as a user meets it: --version, --help everywhere, init, and one clear line for
+ * bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/commands/index.js';
+import { omnish } from './helpers/daemon.js';
+import { useTestDir } from './helpers/fixture.js';
+import { ROOT } from './helpers/term.js';
+
+const dir = useTestDir();
+
+describe('omnish CLI', () => {
+  it('--version prints the package version', () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const r = omnish(dir.path, ['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('--help lists every command', () => {
+    const r = omnish(dir.path, ['--help']);
+    expect(r.status).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(c.name);
+  });
+
+  it.each(COMMANDS.map((c) => c.name))('omnish %s --help explains the command', (name) => {
+    const r = omnish(dir.path, [name, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: omnish ${name}`));
+    expect(r.stderr).toBe('');
+  });
+
+  it('init prints each shell integration script; an unknown shell is one line and exit 2', () => {
+    for (const shell of ['bash', 'zsh', 'fish']) {
+      const r = omnish(dir.path, ['init', shell]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('133;');
+    }
+    const bad = omnish(dir.path, ['init', 'tcsh']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an unknown command or option: one line, exit 2, no stack trace', () => {
+    const unknown = omnish(dir.path, ['sesions']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'sesions'/);
+    const option = omnish(dir.path, ['sessions', '--bogus']);
+    expect(option.status).not.toBe(0);
+    expect(option.stderr).toMatch(/unknown option '--bogus'/);
+    expect(option.stderr).not.toMatch(/\s+at /);
+  });
+});
