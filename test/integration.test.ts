@@ -50,13 +50,14 @@ async function alone(t: Term, cmd: string, exit: number): Promise<void> {
   await promptAfter(t, since + out.search(/\x1b\]133;D;/));
 }
 
-async function records(min: number): Promise<CommandRecord[]> {
+/** The session's command records, once the record of `last` (the last command typed) is there. */
+async function records(last: string): Promise<CommandRecord[]> {
   return waitUntil(() => {
     const r = omnishCli(dir.path, ['commands', '--json']);
     if (r.status !== 0) return undefined;
     const list = JSON.parse(r.stdout) as CommandRecord[];
-    return list.length >= min ? list : undefined;
-  }, `${min} command records`, 15_000);
+    return list.some((c) => c.command === last) ? list : undefined;
+  }, `the record of ${last}`, 15_000);
 }
 
 function find(list: CommandRecord[], command: string): CommandRecord {
@@ -97,8 +98,8 @@ describe.each(Object.keys(SHELLS) as Array<keyof typeof SHELLS>)('%s under omnis
     // The shell shows it took the interrupt: bash and zsh echo ^C and draw a new prompt (B); fish
     // 3 clears the line in place, sometimes without either. The record check below is the assertion.
     await t.waitFor(/\^C|\x1b\]133;B;omnish=/, { since: interrupted, timeoutMs: 3000 }).catch(() => undefined);
-    await line(t, 'true');
-    const list = await records(12);
+    await line(t, 'echo the-end');
+    const list = await records('echo the-end');
     expect(find(list, 'true').exitCode).toBe(0);
     expect(find(list, 'false').exitCode).toBe(1);
     expect(find(list, 'ls /nonexistent').exitCode).toBe(2);
@@ -121,8 +122,8 @@ describe.each(Object.keys(SHELLS) as Array<keyof typeof SHELLS>)('%s under omnis
     // vim drops typeahead when it switches the tty to raw mode: wait until its intro is fully drawn.
     await t.waitScreen((s) => s.some((l) => l.includes('for version info')), 'vim to draw');
     await quitVim(t);
-    await line(t, 'true');
-    const list = await records(3);
+    await line(t, 'echo after-vim');
+    const list = await records('echo after-vim');
     expect(find(list, 'vim -u NONE -N -n -i NONE').altScreen).toBe(true);
     expect(find(list, 'true').altScreen).toBe(false);
   });
