@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropicServer } from '../src/llm/testing/fake-anthropic.js';
 import { omnish, omnishAsync, sessions, startDaemon, waitDaemon } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { ROOT, runIn, waitUntil, type Term } from './helpers/term.js';
+import { idlePrompt, ROOT, runIn, type Term, waitUntil } from './helpers/term.js';
 
 const dir = useTestDir();
 const PROMPT_READY = /\x1b\]133;B;omnish=[0-9a-f]+\x07/;
@@ -19,7 +19,7 @@ const configFile = () => join(dir.path, 'config.toml');
 
 /** Types a `::` line at a ready prompt; returns what it printed up to the next prompt. */
 async function atPrompt(t: Term, line: string): Promise<string> {
-  await runIn(t, 'true');
+  await idlePrompt(t);
   const since = t.mark();
   t.write(`${line}\r`);
   return (await t.waitFor(PROMPT_READY, { since: since + line.length })).replace(/\r/g, '');

@@ -7,10 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { readStream, RecordKind, SessionStore, STREAM_FILE } from '../src/store/index.js';
 import { omnish as omnishCli, sessions } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { runIn, waitUntil, type Term } from './helpers/term.js';
+import { idlePrompt, PROMPT_READY, runIn, waitUntil, type Term } from './helpers/term.js';
 
 const dir = useTestDir();
-const PROMPT_READY = /\x1b\]133;B;omnish=[0-9a-f]+\x07/;
 
 async function start(): Promise<Term> {
   const t = dir.omnish({ args: [] });
@@ -22,7 +21,7 @@ async function start(): Promise<Term> {
 
 /** Types a `::` line at a ready prompt and returns what it printed up to the next prompt. */
 async function atPrompt(t: Term, line: string): Promise<string> {
-  await runIn(t, 'true');
+  await idlePrompt(t);
   const since = t.mark();
   t.write(`${line}\r`);
   const out = await t.waitFor(PROMPT_READY, { since: since + line.length });
@@ -73,7 +72,7 @@ describe('special commands at the prompt', () => {
     const t = await start();
     await runIn(t, 'echo replayed-$((5+5))');
     const id = sessions(dir.path)[0]!.id;
-    await runIn(t, 'true');
+    await idlePrompt(t);
     const since = t.mark();
     t.write(`::replay ${id} --idle-limit 0.01\r`);
     await t.waitFor('\x1b[?1049h', { since });

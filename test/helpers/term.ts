@@ -240,3 +240,16 @@ export async function quitVim(t: Term): Promise<void> {
     return undefined;
   }, 'vim to quit', 15_000);
 }
+
+/** The shell integration's prompt-ready mark (OSC 133 B with the nonce), passed through to the terminal. */
+export const PROMPT_READY = /\x1b\]133;B;omnish=[0-9a-f]+\x07/;
+
+/**
+ * Runs `true` and waits until the prompt after it is ready (its B mark is the last thing on the
+ * terminal): what is typed next is read at an idle prompt, where `::` commands are taken.
+ */
+export async function idlePrompt(t: Term): Promise<void> {
+  const since = t.mark();
+  await runIn(t, 'true');
+  await t.waitFor(new RegExp(`${PROMPT_READY.source}$`), { since });
+}
