@@ -86,6 +86,17 @@ describe('Interceptor', () => {
     expect(ran.forwarded).toEqual(['ls\r']);
   });
 
+  it('keys typed while a command runs go to the shell afterwards; Ctrl-C nobody wants is dropped', async () => {
+    const s = setup();
+    s.type('::ask x\r');
+    expect(s.type('echo hi\r')).toBeNull();
+    expect(s.type('\x03')).toBeNull();
+    expect(s.forwarded).toEqual([]);
+    s.finish();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.forwarded).toEqual(['echo hi\r']);
+  });
+
   it('backspacing over the prefix leaves command mode', () => {
     const s = setup();
     s.type('::');

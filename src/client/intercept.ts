@@ -25,21 +25,20 @@ export interface InterceptHost {
 
 /** Routes keys typed while a `::` command runs to whoever listens (e.g. replay's q). */
 export class KeyRouter {
-  private listener: ((key: Buffer) => void) | undefined;
+  private listener: ((key: Buffer) => boolean | void) | undefined;
 
-  /** Subscribes; returns the unsubscribe function. */
-  listen(listener: (key: Buffer) => void): () => void {
+  /** Subscribes; a listener returns false for keys it does not use. Returns the unsubscribe function. */
+  listen(listener: (key: Buffer) => boolean | void): () => void {
     this.listener = listener;
     return () => {
       if (this.listener === listener) this.listener = undefined;
     };
   }
 
-  /** Delivers a key; returns false when nobody listens. */
+  /** Delivers a key; returns false when nobody listens or the listener does not use it. */
   deliver(key: Buffer): boolean {
     if (!this.listener) return false;
-    this.listener(key);
-    return true;
+    return this.listener(key) !== false;
   }
 }
 
@@ -77,7 +76,11 @@ export class Interceptor {
   filter(data: Buffer): Buffer | null {
     switch (this.mode) {
       case 'running':
-        if (!this.keys.deliver(data) && data.includes(CTRL_C)) this.host.show('^C');
+        // Keys the command does not use are typed ahead for the shell, as a terminal queues them
+        // while any program runs; a Ctrl-C nobody wants is shown and dropped.
+        if (this.keys.deliver(data)) return null;
+        if (data.includes(CTRL_C)) this.host.show('^C');
+        else this.typeahead.push(Buffer.from(data));
         return null;
       case 'edit':
         return this.edit(data);

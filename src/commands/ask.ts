@@ -81,7 +81,14 @@ async function run(words: string[], flags: ScopeFlags & { json?: boolean }): Pro
 /** Ctrl-C stops the answer: a key at the prompt, SIGINT on the command line. */
 function listenForStop(stop: AbortController): () => void {
   const out = io();
-  if (out.onKey) return out.onKey((key) => key.includes(0x03) && stop.abort());
+  if (out.onKey) {
+    // Only Ctrl-C is ours: anything else typed meanwhile goes to the shell afterwards.
+    return out.onKey((key) => {
+      if (!key.includes(0x03)) return false;
+      stop.abort();
+      return true;
+    });
+  }
   const onSigint = (): void => stop.abort();
   process.on('SIGINT', onSigint);
   return () => process.off('SIGINT', onSigint);

@@ -17,10 +17,11 @@ export interface CommandIo {
   /** True when running as `::name` inside an omnish session (the terminal is already raw). */
   readonly atPrompt: boolean;
   /**
-   * Subscribes to keys typed while the command runs (only where a terminal can send them);
-   * returns the unsubscribe function. Undefined when there is no keyboard.
+   * Subscribes to keys typed while the command runs (only where a terminal can send them); the
+   * listener returns false for keys it does not use (they are typed ahead for the shell). Returns
+   * the unsubscribe function. Undefined when there is no keyboard.
    */
-  onKey?: (listener: (key: Buffer) => void) => () => void;
+  onKey?: (listener: (key: Buffer) => boolean | void) => () => void;
   /** Sets the exit status the command reports (default 0). */
   setExitCode(code: number): void;
   /** The omnish session the command runs in, when it runs as `::name` at its prompt. */
