@@ -2,10 +2,9 @@
  * Requests on control connections (`omnish status`, ...). Each handler returns plain data that
  * travels as MessagePack in a Response; a thrown OmnishError becomes `{ ok: false, error }`.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { VERSION } from '../common/version.js';
 import { UsageError } from '../common/errors.js';
+import { dirBytes, type SessionStore } from '../store/index.js';
 import type { SessionManager } from './sessions.js';
 
 /** What the handlers can see of the daemon. */
@@ -18,24 +17,6 @@ export interface DaemonState {
   defaultBackend?: () => string;
 }
 
-/** Bytes of every file in every session directory (the store's size on disk). */
-export function storeBytes(root: string): number {
-  let total = 0;
-  let dirs: string[];
-  try {
-    dirs = readdirSync(root);
-  } catch {
-    return 0;
-  }
-  for (const d of dirs) {
-    try {
-      for (const f of readdirSync(join(root, d))) total += statSync(join(root, d, f)).size;
-    } catch {
-      // a session removed meanwhile
-    }
-  }
-  return total;
-}
 
 /** Shape of the `status` result (`omnish status --json`). */
 export interface StatusResult {
@@ -53,6 +34,12 @@ export interface RequestContext {
   signal: AbortSignal;
 }
 
+/** How many sessions the store holds and their bytes on disk. */
+function storeSummary(store: SessionStore): StatusResult['store'] {
+  const all = store.list();
+  return { sessions: all.length, bytes: all.reduce((n, s) => n + dirBytes(s.dir), 0) };
+}
+
 type Handler = (state: DaemonState, params: Record<string, unknown>, ctx: RequestContext) => unknown;
 
 const HANDLERS: Record<string, Handler> = {
@@ -66,7 +53,7 @@ const HANDLERS: Record<string, Handler> = {
       connections: state.connections(),
       defaultBackend: state.defaultBackend?.() ?? 'auto',
     },
-    store: { sessions: state.sessions.store.list().length, bytes: storeBytes(state.sessions.store.root) },
+    store: storeSummary(state.sessions.store),
     sessions: [...state.sessions.liveSessions.values()].map(({ handle, integration }) => {
       const m = handle.meta;
       return { id: m.id, tty: m.tty, shell: m.shell, cwd: m.cwd, startedAt: m.startedAt, clientPid: m.clientPid, integration };

@@ -15,5 +15,5 @@ export {
 export { EVENTS_FILE, appendEvent, readEvents } from './events.js';
 export { STREAM_FILE, SessionHandle, SessionStore, sessionDirName, type StoredSession } from './store.js';
 export { readOutputRange, type OutputRange } from './output.js';
-export { applyRetention, type RetentionLimits, type RetentionOptions, type RetentionReport } from './retention.js';
+export { applyRetention, dirBytes, type RetentionLimits, type RetentionOptions, type RetentionReport } from './retention.js';
 export { TRIM_REASON } from './trim.js';

@@ -67,7 +67,7 @@ interface Candidate {
 }
 
 /** Bytes of the files in `dir` (session directories hold files only), 0 if it is gone. */
-function dirBytes(dir: string): number {
+export function dirBytes(dir: string): number {
   let total = 0;
   try {
     for (const name of readdirSync(dir)) total += statSync(join(dir, name)).size;
