@@ -25,7 +25,7 @@ import {
 import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import nodePty from 'node-pty';
+import nodePty from '@lydell/node-pty';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OMNISH = join(ROOT, 'bin', 'omnish.js');

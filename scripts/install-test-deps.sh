@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests need and a fresh Debian/Ubuntu machine lacks: the shells
-# (zsh, fish), tmux, asciinema, vim and less, and the build tools node-pty compiles with.
+# (zsh, fish), tmux, asciinema, vim and less, and a C compiler for the bench's terminal reader.
 # Tests never skip for want of these: a missing one fails loudly instead.
 set -euo pipefail
 need=()
-for cmd in zsh fish tmux asciinema vim less script scriptreplay make g++ python3 stty; do
+for cmd in zsh fish tmux asciinema vim less script scriptreplay cc stty; do
   command -v "$cmd" >/dev/null 2>&1 || need+=("$cmd")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
@@ -12,7 +12,7 @@ pkgs=()
 for cmd in "${need[@]}"; do
   case "$cmd" in
     script|scriptreplay) pkgs+=(bsdutils) ;;
-    g++) pkgs+=(g++) ;;
+    cc) pkgs+=(gcc libc6-dev) ;;
     stty) pkgs+=(coreutils) ;;
     *) pkgs+=("$cmd") ;;
   esac

@@ -6,7 +6,7 @@
  * the user's. So the shell starts through a tiny launcher that first applies the user's saved
  * settings inside the new pty: `/bin/sh -c 'stty "$saved"; exec "$shell" ...'`.
  */
-import type { IPty } from 'node-pty';
+import type { IPty } from '@lydell/node-pty';
 
 /** The pty as the relay sees it. Tests pass stand-ins. */
 export interface Pty {
@@ -56,7 +56,7 @@ const LAUNCHER = 'stty "$1" $2 2>/dev/null; shift 2; exec "$@"';
  * @throws Error when node-pty's native module cannot load or the pty cannot be opened.
  */
 export async function spawnShellPty(opts: ShellSpawn): Promise<Pty> {
-  const nodePty = await import('node-pty');
+  const nodePty = await import('@lydell/node-pty');
   const spawn = nodePty.spawn ?? (nodePty as unknown as { default: typeof nodePty }).default.spawn;
   const pty: IPty = spawn(
     '/bin/sh',
@@ -80,7 +80,8 @@ export async function spawnShellPty(opts: ShellSpawn): Promise<Pty> {
     onExit: (listener) => {
       pty.onExit(({ exitCode, signal }) => listener(signal ? { exitCode, signal } : { exitCode }));
     },
-    write: (data) => pty.write(data),
+    // node-pty writes Buffers as they are; its typings say string only.
+    write: (data) => pty.write(data as unknown as string),
     resize: (cols, rows) => pty.resize(Math.max(1, cols), Math.max(1, rows)),
     kill: (signal = 'SIGHUP') => pty.kill(signal),
     foreground: () => {

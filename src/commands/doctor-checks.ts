@@ -58,10 +58,10 @@ export function checkNode(version: string = process.versions.node): CheckResult 
 
 /** node-pty's native module loads, and can run a program in a new pty (the relay's first step). */
 export async function checkNodePty(): Promise<CheckResult> {
-  const fix = "rebuild it for this Node: run 'npm rebuild node-pty' in omnish's install directory (or reinstall omnish)";
-  let pty: typeof import('node-pty');
+  const fix = "reinstall omnish, so that npm installs @lydell/node-pty's prebuilt binary for this platform (" + process.platform + '-' + process.arch + ')';
+  let pty: typeof import('@lydell/node-pty');
   try {
-    pty = await import('node-pty');
+    pty = await import('@lydell/node-pty');
   } catch (err) {
     return fail('node-pty', `does not load: ${(err as Error).message.split('\n')[0]}`, fix);
   }

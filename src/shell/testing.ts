@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { integrationFor, type IntegratedShell } from './launch.js';
 
 /** A mark found in the stream. Only the fields of its kind are present, so tests can compare whole objects. */

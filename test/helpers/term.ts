@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import xterm from '@xterm/headless';
-import * as nodePty from 'node-pty';
+import * as nodePty from '@lydell/node-pty';
 import stripAnsi from 'strip-ansi';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -79,7 +79,7 @@ export class Term {
   }
 
   write(data: string | Buffer): void {
-    this.pty.write(data);
+    this.pty.write(data as string); // node-pty writes Buffers as they are; its typings say string only
   }
 
   resize(cols: number, rows: number): void {
