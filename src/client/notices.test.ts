@@ -27,3 +27,21 @@ describe('Notices', () => {
     expect(text).toContain('10 more lines');
   });
 });
+
+describe('format of untrusted text', () => {
+  it('writes no escape sequence of the answer or the command, only its own styling', () => {
+    const hostile = 'a\x1b]52;c;ZXZpbA==\x07b\x1b]0;PWNED\x07\x1b[2J\u009b31m\u202e\x1b]8;;http://x/\x07c';
+    const text = format(`make ${hostile}\nsecond line`, `Because ${hostile}\r\nfix:\tit`);
+    const own = text.replace(/\x1b\[2m|\x1b\[0m|\r\n/g, '');
+    expect(own).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    expect(text).toContain('^[]52;c;ZXZpbA==^G');
+    expect(text).toContain('<U+009B>31m<U+202E>');
+    expect(text).toContain('│ fix:\tit');
+    expect(text).not.toContain('second line');
+  });
+
+  it('cuts a long command in the title', () => {
+    const text = format(`echo ${'x'.repeat(100)}`, 'ok');
+    expect(text).toContain(`\`echo ${'x'.repeat(54)}…\``);
+  });
+});

@@ -3,7 +3,11 @@
  * ready prompt with nothing typed. Then the prompt line is cleared, the explanation printed and the
  * prompt drawn again, so the user is exactly where they were. Otherwise (a command or full-screen
  * program runs, or the user is typing) it waits for the next prompt.
+ *
+ * The explanation is the LLM's text and the command line came from the terminal: both are
+ * untrusted and go through the sanitizer before omnish adds its own dim frame around them.
  */
+import { sanitizeLine, sanitizeText } from '../common/sanitize.js';
 
 /** What the notices need from the session. */
 export interface NoticeHost {
@@ -38,11 +42,20 @@ export class Notices {
   }
 }
 
-/** Dim, framed text with CR LF line ends (the terminal is raw). */
+/** Most characters of the command line shown in the title. */
+const MAX_TITLE_COMMAND = 60;
+
+/** The first line of a command line, sanitized and cut to MAX_TITLE_COMMAND characters (whole code points). */
+function titleCommand(command: string): string {
+  const chars = [...sanitizeLine(command.split('\n')[0] ?? '')];
+  return chars.length > MAX_TITLE_COMMAND ? `${chars.slice(0, MAX_TITLE_COMMAND - 1).join('')}…` : chars.join('');
+}
+
+/** Dim, framed text with CR LF line ends (the terminal is raw); `command` and `text` are sanitized first. */
 export function format(command: string | null, text: string): string {
-  const lines = text.trim().split(/\r?\n/);
+  const lines = sanitizeText(text).trim().split('\n');
   const shown = lines.slice(0, MAX_LINES);
   if (lines.length > MAX_LINES) shown.push(`… (${lines.length - MAX_LINES} more lines: omnish audit / omnish commands)`);
-  const title = `omnish: why ${command ? `\`${command.split('\n')[0]}\`` : 'the last command'} failed`;
+  const title = `omnish: why ${command ? `\`${titleCommand(command)}\`` : 'the last command'} failed`;
   return `\x1b[2m╭ ${title}\r\n${shown.map((l) => `│ ${l}`).join('\r\n')}\r\n╰\x1b[0m\r\n`;
 }

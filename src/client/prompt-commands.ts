@@ -4,6 +4,7 @@
  * interceptor. The CLI code loads on first use, so a shell that never runs `::` never pays for it.
  */
 import type { CommandIo, SessionControl } from '../commands/io.js';
+import { sanitizeText } from '../common/sanitize.js';
 import type { KeyRouter } from './intercept.js';
 
 /**
@@ -76,7 +77,7 @@ export async function runPromptCommand(
     const { runCommand } = await import('../commands/cli.js');
     await runCommand(words, io, '::');
   } catch (err) {
-    text(`omnish: ${(err as Error).message}\n`);
+    text(`omnish: ${sanitizeText((err as Error).message)}\n`);
   }
   if (!endsWithNewline) show('\r\n');
 }

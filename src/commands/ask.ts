@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
+import { safeJson, TextSanitizer } from '../common/sanitize.js';
 import { request } from '../client/control.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
@@ -54,7 +55,13 @@ async function run(words: string[], flags: ScopeFlags & { json?: boolean }): Pro
   const out = io();
   const stop = new AbortController();
   const release = listenForStop(stop);
+  // The answer is the LLM's text, untrusted: it reaches the terminal only through the sanitizer.
+  const safe = new TextSanitizer();
   let streamed = '';
+  const show = (text: string): void => {
+    streamed += text;
+    out.out(text);
+  };
   try {
     const result = await request<AskResult>('ask', { question, ...scopeParams(flags) }, {
       autostart: true,
@@ -62,15 +69,17 @@ async function run(words: string[], flags: ScopeFlags & { json?: boolean }): Pro
       signal: stop.signal,
       onEvent: (ev) => {
         if (ev.kind !== 'ask-chunk' || flags.json) return;
-        const text = String(ev.data.text ?? '');
-        streamed += text;
-        out.out(text);
+        show(safe.push(String(ev.data.text ?? '')));
       },
     });
-    if (flags.json) out.out(`${JSON.stringify(result, null, 2)}\n`);
-    else if (!streamed.endsWith('\n')) out.out('\n');
+    if (flags.json) out.out(`${safeJson(result)}\n`);
+    else {
+      show(safe.end());
+      if (!streamed.endsWith('\n')) out.out('\n');
+    }
   } catch (err) {
     if (!stop.signal.aborted) throw err;
+    show(safe.end());
     out.err(`${streamed.endsWith('\n') || streamed === '' ? '' : '\n'}(stopped)\n`);
     out.setExitCode(130);
   } finally {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../common/errors.js';
+import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { auditPath, type AuditEntry } from '../daemon/audit.js';
 import { localTime, table } from './format.js';
 import { io } from './io.js';
@@ -41,7 +42,7 @@ function render(entries: Entry[]): string {
     String(e.redactions.reduce((n, r) => n + r.count, 0)),
     `${e.tokensIn}/${e.tokensOut}`,
     e.outcome,
-  ]);
+  ].map(sanitizeLine)); // the model name and an error's text come from the LLM server
   return table(['TIME', 'TRIGGER', 'BACKEND', 'CHARS', 'REDACTED', 'TOKENS IN/OUT', 'OUTCOME'], rows);
 }
 
@@ -59,7 +60,7 @@ export const auditCommand: CommandSpec = {
           if (!Number.isInteger(n) || n < 1) throw new UsageError(`--last takes a positive whole number, got '${opts.last}'`);
           entries = entries.slice(-n);
         }
-        io().out(opts.json ? `${JSON.stringify(entries, null, 2)}\n` : render(entries));
+        io().out(opts.json ? `${safeJson(entries)}\n` : render(entries));
       });
   },
 };

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isUserFacing } from '../common/errors.js';
+import { sanitizeText } from '../common/sanitize.js';
 import { VERSION } from '../common/version.js';
 import { COMMANDS } from './index.js';
 import { io, processIo, withIo, type CommandIo } from './io.js';
@@ -44,7 +45,8 @@ export async function runCommand(args: string[], out: CommandIo, name = 'omnish'
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (isUserFacing(err)) {
-      out.err(`omnish: ${err.message}\n`);
+      // A message can carry what a server or the daemon said, or a value from the store: sanitized.
+      out.err(`omnish: ${sanitizeText(err.message)}\n`);
       return err.exitCode;
     }
     throw err;

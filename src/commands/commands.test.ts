@@ -6,7 +6,7 @@ import { UsageError } from '../common/errors.js';
 import type { CommandRecord } from '../daemon/commands.js';
 import { SessionStore } from '../store/index.js';
 import { runCommand } from './cli.js';
-import { commandDuration, listCommands, pickSession, printable } from './commands.js';
+import { commandDuration, listCommands, pickSession } from './commands.js';
 import { withIo, type CommandIo } from './io.js';
 
 let tmp: string;
@@ -103,9 +103,5 @@ describe('omnish commands', () => {
 describe('helpers', () => {
   it('formats durations in µs', () => {
     expect([0, 420_000, 12_400_000, 185_000_000, 7_440_000_000].map(commandDuration)).toEqual(['0.0s', '0.4s', '12s', '3m05s', '2h04m']);
-  });
-
-  it('shows control characters in caret notation', () => {
-    expect(printable('a\x1b[31mb\x07\x7f')).toBe('a^[[31mb^G^?');
   });
 });

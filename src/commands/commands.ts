@@ -6,6 +6,7 @@
 import { shortDurationUs } from '../common/format.js';
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
+import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import type { CommandRecord } from '../daemon/commands.js';
 import { readEvents, SessionStore, type StoredSession } from '../store/index.js';
 import { table, tildify } from './format.js';
@@ -50,19 +51,14 @@ export function readCommands(session: StoredSession): CommandRecord[] {
 /** A duration in µs for a table: "0.4s", "12s", "3m05s", "2h04m". */
 export const commandDuration = shortDurationUs;
 
-/** Text from a recording, made safe for a terminal: control characters in caret notation (^[). */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `^${String.fromCharCode((c.charCodeAt(0) + 64) & 0x7f)}`);
-}
-
 function render(records: CommandRecord[]): string {
   const rows = records.map((r) => [
     String(r.seq),
     r.exitCode === null ? '-' : String(r.exitCode),
     commandDuration(r.endedAtUs - r.startedAtUs),
-    r.cwd === null ? '?' : printable(tildify(r.cwd)),
-    r.command === null ? '?' : printable(r.command.split('\n')[0] ?? '') + (r.command.includes('\n') ? ' …' : ''),
+    // cwd and command line come from the terminal: sanitized (src/common/sanitize.ts).
+    r.cwd === null ? '?' : sanitizeLine(tildify(r.cwd)),
+    r.command === null ? '?' : sanitizeLine(r.command.split('\n')[0] ?? '') + (r.command.includes('\n') ? ' …' : ''),
   ]);
   return table(['SEQ', 'EXIT', 'DURATION', 'CWD', 'COMMAND'], rows);
 }
@@ -74,7 +70,7 @@ function render(records: CommandRecord[]): string {
 export function listCommands(id: string | undefined, opts: { json?: boolean }, store = new SessionStore()): void {
   const session = pickSession(store, id);
   const records = readCommands(session);
-  if (opts.json) return io().out(`${JSON.stringify(records, null, 2)}\n`);
+  if (opts.json) return io().out(`${safeJson(records)}\n`);
   if (records.length === 0) {
     return io().out(`No commands recorded in session ${session.id} (shell integration off, or none finished yet).\n`);
   }

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { request } from '../client/control.js';
+import { safeJson, sanitizeLine, sanitizeText } from '../common/sanitize.js';
 import { addScopeOptions, scopeParams, type ScopeFlags } from './ask.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
@@ -18,11 +19,12 @@ export interface ContextResult {
 async function run(flags: ScopeFlags & { json?: boolean }): Promise<void> {
   const result = await request<ContextResult>('context', { question: '', ...scopeParams(flags) }, { autostart: true, idleTimeoutMs: 30_000 });
   const out = io();
-  if (flags.json) return out.out(`${JSON.stringify(result, null, 2)}\n`);
+  if (flags.json) return out.out(`${safeJson(result)}\n`);
   const s = result.stats;
   const redactions = s.redactions.map((r) => `${r.count} ${r.kind}`).join(', ') || 'none';
-  out.out(`# ${s.sessions} session(s), ${s.commands} command(s), ${s.chars} characters (~${s.approxTokens} tokens); redacted: ${redactions}\n`);
-  out.out(`# --- system prompt ---\n${result.system}\n# --- context ---\n${result.user}\n`);
+  out.out(`${sanitizeLine(`# ${s.sessions} session(s), ${s.commands} command(s), ${s.chars} characters (~${s.approxTokens} tokens); redacted: ${redactions}`)}\n`);
+  // The context is terminal text: sanitized for the terminal it is shown on (what is sent is not changed).
+  out.out(`# --- system prompt ---\n${sanitizeText(result.system)}\n# --- context ---\n${sanitizeText(result.user)}\n`);
 }
 
 export const contextCommand: CommandSpec = {

@@ -8,6 +8,7 @@
  * Exit status: 0 when nothing failed (warnings allowed), 1 when some check failed.
  */
 import type { Command } from 'commander';
+import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from '../client/control.js';
@@ -174,7 +175,8 @@ export async function runChecks(): Promise<CheckResult[]> {
 export function renderResults(results: CheckResult[]): string {
   const width = Math.max(0, ...results.map((r) => r.name.length));
   const mark = { ok: '✓', warn: '!', fail: '✗' };
-  const lines = results.map((r) => `${mark[r.status]} ${r.name.padEnd(width)}  ${r.detail}${r.fix ? ` — fix: ${r.fix}` : ''}`);
+  // A detail can hold an LLM server's error text or the daemon's answer: sanitized.
+  const lines = results.map((r) => sanitizeLine(`${mark[r.status]} ${r.name.padEnd(width)}  ${r.detail}${r.fix ? ` — fix: ${r.fix}` : ''}`));
   const fails = results.filter((r) => r.status === 'fail').length;
   const warns = results.filter((r) => r.status === 'warn').length;
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -191,7 +193,7 @@ export const doctorCommand: CommandSpec = {
       .addHelpText('after', '\nExit status: 0 when no check failed (warnings allowed), 1 otherwise.\n')
       .action(async (opts: { json?: boolean }) => {
         const results = await runChecks();
-        io().out(opts.json ? `${JSON.stringify(results, null, 2)}\n` : renderResults(results));
+        io().out(opts.json ? `${safeJson(results)}\n` : renderResults(results));
         io().setExitCode(results.some((r) => r.status === 'fail') ? 1 : 0);
       });
   },

@@ -4,6 +4,7 @@
  * sessions are being recorded, and it is the only process that writes to the store.
  */
 import type { Command } from 'commander';
+import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { request } from '../client/control.js';
 import type { RetentionReport } from '../store/index.js';
 import { io } from './io.js';
@@ -54,8 +55,8 @@ export const gcCommand: CommandSpec = {
         const dryRun = opts.dryRun === true;
         const report = await request<RetentionReport>('gc', { dryRun }, { autostart: true, idleTimeoutMs: GC_TIMEOUT_MS });
         const out = io();
-        out.out(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderGc(report, dryRun));
-        for (const e of report.errors) out.err(`omnish: gc: session ${e.id}: ${e.message}\n`);
+        out.out(opts.json ? `${safeJson(report)}\n` : renderGc(report, dryRun));
+        for (const e of report.errors) out.err(`${sanitizeLine(`omnish: gc: session ${e.id}: ${e.message}`)}\n`);
         if (report.errors.length > 0) out.setExitCode(1);
       });
   },

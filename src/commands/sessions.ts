@@ -3,6 +3,7 @@
  * whether or not the daemon runs.
  */
 import { pidAlive } from '../common/process.js';
+import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import type { Command } from 'commander';
 import { readEvents, SessionStore, type StoredSession } from '../store/index.js';
 import { localTime, shortDuration, table, tildify } from './format.js';
@@ -76,14 +77,16 @@ function status(s: SessionSummary): string {
   return s.endReason ?? 'ended';
 }
 
-/** `text` cut to `max` characters with an ellipsis. */
+/** `text` cut to `max` characters (whole code points) with an ellipsis. */
 function clipText(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
 function render(sessions: SessionSummary[]): string {
   if (sessions.length === 0) return 'No sessions recorded yet. Start a shell with `omnish`.\n';
   const now = Date.now();
+  // tty, shell and cwd come from the client, command lines from the terminal: every cell is sanitized.
   const rows = sessions.map((s) => [
     s.id,
     status(s),
@@ -92,8 +95,8 @@ function render(sessions: SessionSummary[]): string {
     s.tty.replace(/^\/dev\//, ''),
     s.shell.split('/').pop() ?? s.shell,
     tildify(s.lastCwd),
-    clipText(s.lastCommand ?? '', 40),
-  ]);
+    clipText(sanitizeLine(s.lastCommand ?? ''), 40),
+  ].map(sanitizeLine));
   return table(['ID', 'STATUS', 'AGE', 'STARTED', 'TTY', 'SHELL', 'CWD', 'LAST COMMAND'], rows);
 }
 
@@ -103,7 +106,7 @@ export const sessionsCommand: CommandSpec = {
   register(cmd: Command) {
     cmd.option('--json', 'print a JSON array of sessions').action((opts: { json?: boolean }) => {
       const sessions = listSessions();
-      io().out(opts.json ? `${JSON.stringify(sessions, null, 2)}\n` : render(sessions));
+      io().out(opts.json ? `${safeJson(sessions)}\n` : render(sessions));
     });
   },
 };

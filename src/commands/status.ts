@@ -1,6 +1,7 @@
 /** `omnish status`: is the daemon running, and what is it recording. */
 import type { Command } from 'commander';
 import { isUserFacing } from '../common/errors.js';
+import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
 import { request } from '../client/control.js';
@@ -21,6 +22,7 @@ function integrationText(integration: string): string {
   return `shell integration: ${off ? `off (${off[1]})` : integration}`;
 }
 
+/** tty, shell, cwd and integration state were sent by the client: sanitized, like every such value. */
 function render(s: StatusResult): string {
   const lines = [
     `omnishd ${s.daemon.version} running (pid ${s.daemon.pid}, up ${shortDuration(s.daemon.uptimeS * 1000)})`,
@@ -28,13 +30,13 @@ function render(s: StatusResult): string {
     `store: ${s.store.sessions} session${s.store.sessions === 1 ? '' : 's'}, ${(s.store.bytes / 1048576).toFixed(1)} MB`,
     `default LLM backend: ${s.daemon.defaultBackend === 'auto' ? 'auto (from the environment, or a local server)' : s.daemon.defaultBackend}`,
     `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
-    ...s.sessions.map((x) => `  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`),
+    ...s.sessions.map((x) => sanitizeLine(`  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`)),
   ];
   const here = io().session;
   const mine = s.sessions.find((x) => x.id === (here?.id ?? process.env.OMNISH_SESSION));
   if (mine) {
     const recording = here ? (here.paused ? ', recording paused (::resume)' : ', recording') : '';
-    lines.push(`this session: ${mine.id}, ${integrationText(mine.integration)}${recording}`);
+    lines.push(sanitizeLine(`this session: ${mine.id}, ${integrationText(mine.integration)}${recording}`));
   }
   return lines.join('\n') + '\n';
 }
@@ -55,7 +57,7 @@ export const statusCommand: CommandSpec = {
         io().setExitCode(3);
         return;
       }
-      io().out(opts.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
+      io().out(opts.json ? `${safeJson(status)}\n` : render(status));
     });
   },
 };

@@ -6,6 +6,7 @@
  * `[llm.auto_trigger]`.
  */
 import { spawn } from 'node:child_process';
+import { sanitizeLine, sanitizeText } from '../common/sanitize.js';
 import type { AutoTriggerConfig } from '../config/config.js';
 import type { Logger } from './log.js';
 import type { LlmService } from './llm.js';
@@ -63,9 +64,11 @@ export class AutoExplainer {
     // Without a backend there is nothing to do: no error for the user, no audit noise.
     if (!(await this.llm.available())) return;
     const { explainQuestion } = await import('../llm/prompt.js');
-    const question = explainQuestion(record.command, record.exitCode);
+    // The question names the command by number: its text is terminal data and stays in the context's block.
+    const question = explainQuestion(record.seq, record.exitCode);
     try {
-      const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), 'explain');
+      const kind = { purpose: 'explain', focusSeq: record.seq } as const;
+      const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), kind);
       session.handle.appendEvent({ type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer });
       session.conn.send({
         type: 'Event',
@@ -80,9 +83,14 @@ export class AutoExplainer {
   }
 }
 
-/** A desktop notification through notify-send, where it exists; failures are ignored. */
+/**
+ * A desktop notification through notify-send, where it exists; failures are ignored. The command
+ * line and the answer are untrusted: sanitized like everything omnish shows.
+ */
 function notify(command: string | null, text: string): void {
-  const child = spawn('notify-send', [`omnish: ${command ?? 'command'} failed`, text.slice(0, 300)], { stdio: 'ignore', detached: true });
+  const what = command === null ? 'command' : `\`${[...sanitizeLine(command.split('\n')[0] ?? '')].slice(0, 60).join('')}\``;
+  const body = sanitizeText([...text].slice(0, 300).join(''));
+  const child = spawn('notify-send', ['--', `omnish: ${what} failed`, body], { stdio: 'ignore', detached: true });
   child.on('error', () => {});
   child.unref();
 }

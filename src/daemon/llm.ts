@@ -26,6 +26,14 @@ export interface AskResult {
   usage: { inputTokens: number; outputTokens: number };
 }
 
+/** What a request is for: a question the user asked, or an auto-explanation of command `focusSeq`. */
+export interface RequestKind {
+  /** Selects the system prompt (default 'ask'). */
+  purpose?: 'ask' | 'explain';
+  /** The command in the asking session the question is about (see ContextOptions.focusSeq). */
+  focusSeq?: number;
+}
+
 /** How long a request about a session waits for that session to register (ms). */
 const SESSION_WAIT_MS = 5000;
 
@@ -51,7 +59,7 @@ export class LlmService {
   ) {}
 
   /** The context `ask` would send (redacted), without sending it. */
-  async context(scope: Scope, question?: string, purpose: 'ask' | 'explain' = 'ask'): Promise<import('../llm/context.js').BuiltContext> {
+  async context(scope: Scope, question?: string, kind: RequestKind = {}): Promise<import('../llm/context.js').BuiltContext> {
     if (scope.scope === 'session' && scope.session) await this.waitForSession(scope.session);
     const { buildContext } = await import('../llm/context.js');
     return buildContext({
@@ -60,7 +68,8 @@ export class LlmService {
       currentSessionId: scope.scope === 'session' ? scope.session : undefined,
       question,
       maxTokens: this.config.llm.maxContextTokens,
-      purpose,
+      purpose: kind.purpose ?? 'ask',
+      focusSeq: kind.focusSeq,
     });
   }
 
@@ -68,9 +77,9 @@ export class LlmService {
    * Answers a question, calling `onText` with each piece as it arrives.
    * @throws LlmBackendError (one line for the user) when no backend answers; aborted by `signal`
    */
-  async ask(trigger: 'ask' | 'auto', scope: Scope, question: string, onText: (text: string) => void, signal: AbortSignal, purpose: 'ask' | 'explain' = 'ask'): Promise<AskResult> {
+  async ask(trigger: 'ask' | 'auto', scope: Scope, question: string, onText: (text: string) => void, signal: AbortSignal, kind: RequestKind = {}): Promise<AskResult> {
     const started = Date.now();
-    const built = await this.context(scope, question, purpose);
+    const built = await this.context(scope, question, kind);
     const audit: AuditEntry = {
       time: new Date(started).toISOString(),
       trigger,

@@ -20,15 +20,18 @@ export interface Ranked {
   failed: boolean;
   /** The newest entry of its session: every session shows at least its latest command. */
   latest: boolean;
+  /** The command the question is about (an auto-explanation's failed command): it comes first of all. */
+  focus?: boolean;
 }
 
 function tier(c: Ranked): number {
-  return c.latest ? 0 : c.failed ? 1 : 2;
+  return c.focus ? -1 : c.latest ? 0 : c.failed ? 1 : 2;
 }
 
 /**
- * Candidates in the order they get budget: first the newest entry of each session, then failing
- * commands, then the rest; newest first within each group. Stable; does not modify `items`.
+ * Candidates in the order they get budget: the command the question is about, then the newest
+ * entry of each session, then failing commands, then the rest; newest first within each group.
+ * Stable; does not modify `items`.
  */
 export function byPriority<T extends Ranked>(items: readonly T[]): T[] {
   return [...items].sort((a, b) => tier(a) - tier(b) || b.time - a.time);

@@ -8,7 +8,7 @@ import type { CommandRecord } from '../daemon/commands.js';
 import { SessionStore } from '../store/index.js';
 import { ALT_SCREEN_NOTE, LIVE_NOTE, NO_INTEGRATION_NOTE } from './context-format.js';
 import { buildContext, type ContextOptions } from './context.js';
-import { systemPrompt } from './prompt.js';
+import { explainQuestion, systemPrompt } from './prompt.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 let tmp: string;
@@ -123,6 +123,17 @@ describe('buildContext', () => {
     expect(stats.chars).toBe(system.length + user.length);
     expect(stats.approxTokens).toBe(Math.ceil(stats.chars / 4));
     expect(stats.approxTokens).toBeLessThanOrEqual(2_500);
+  });
+
+  test('focusSeq: the command an explanation is about gets budget first, even an old one that succeeded', async () => {
+    const cmds: Cmd[] = Array.from({ length: 30 }, (_, i) => ({ command: `step ${i + 1}`, output: lines(40, `out${i + 1}`), exit: i === 4 ? 1 : 0 }));
+    record({ id: 'aaaaaa000004', startedMinAgo: 10, cmds });
+    const without = shownSeqs((await build({ maxTokens: 1_400 })).user);
+    expect(without).not.toContain(2);
+    const { user } = await build({ maxTokens: 1_400, currentSessionId: 'aaaaaa000004', focusSeq: 2, purpose: 'explain', question: explainQuestion(2, 0) });
+    expect(shownSeqs(user)).toContain(2);
+    expect(user).toMatch(/--- command 2 · exit 0 [^\n]*\n\$ step 2\nout2 00001/);
+    expect(user.endsWith('</terminal-session>\n\nQuestion: Command 2 in the session marked current="yes" above failed (exit 0). Explain why and how to fix it, in 3-6 lines.')).toBe(true);
   });
 
   test('-a: exactly the active sessions, each labelled, oldest first', async () => {

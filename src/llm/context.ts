@@ -32,6 +32,11 @@ export interface ContextOptions {
   now?: Date;
   /** Selects the system prompt (default 'ask'). */
   purpose?: Purpose;
+  /**
+   * Number (seq) of the command in the current session the question is about (an auto-explanation's
+   * failed command): it gets budget before anything else, so the question can name it by number.
+   */
+  focusSeq?: number;
 }
 
 export interface ContextStats {
@@ -80,14 +85,15 @@ interface Entry extends Ranked {
 }
 
 /** Every entry that could go into the context, unordered. */
-function candidates(sessions: SessionInfo[], now: number): Entry[] {
+function candidates(sessions: SessionInfo[], now: number, focusSeq?: number): Entry[] {
   const out: Entry[] = [];
   for (const session of sessions) {
     const { meta, records } = session;
     const newest = records[records.length - 1];
     for (const record of records) {
       const failed = record.exitCode !== null && record.exitCode !== 0;
-      out.push({ session, record, kind: 'command', range: { start: record.outputStart, end: record.outputEnd }, time: finishedAt(meta, record), failed, latest: record === newest });
+      const focus = session.current && record.seq === focusSeq;
+      out.push({ session, record, kind: 'command', range: { start: record.outputStart, end: record.outputEnd }, time: finishedAt(meta, record), failed, latest: record === newest, focus });
     }
     // What an active session shows after its last command: a running command, or a prompt (not
     // worth sending for the asker's own session, which is at a prompt by definition).
@@ -201,7 +207,7 @@ export async function buildContext(opts: ContextOptions): Promise<BuiltContext> 
   // Fixed parts are always sent; entries share what is left.
   const frames = sessions.reduce((n, s) => n + sessionHeader(s.meta, s.current, s.records.length).length + SESSION_CLOSE.length + 2 * PER_ENTRY, 0);
   const fixed = system.length + intro.length + question.length + 4 + frames;
-  const ordered = byPriority(candidates(sessions, now)).slice(0, MAX_CANDIDATES);
+  const ordered = byPriority(candidates(sessions, now, opts.focusSeq)).slice(0, MAX_CANDIDATES);
   const fit = await fitBudget(ordered.length, async (i) => {
     if (!ordered[i]?.ready) await prepare(ordered.slice(i, i + BATCH), now);
     const e = ordered[i];

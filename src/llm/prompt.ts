@@ -28,16 +28,16 @@ export function systemPrompt(purpose: Purpose = 'ask'): string {
 }
 
 /**
- * The question of an auto-explanation: "Explain why `CMD` failed (exit N) and how to fix it, in 3-6 lines."
- * @param command the command line (its first line is enough; longer ones are cut at 200 characters)
+ * The question of an auto-explanation: "Command 12 in the session marked current="yes" above failed
+ * (exit 2). Explain why and how to fix it, in 3-6 lines." It names the command by its number only:
+ * the command line is terminal text, untrusted, and appears only inside the session block (under
+ * the header `--- command 12 · exit 2 …`), never in the words that come from omnish.
+ * @param seq the command's number in its session, as in the context and `omnish commands`
  * @param exitCode its exit status; null when unknown
  */
-export function explainQuestion(command: string | null, exitCode: number | null): string {
-  const line = (command ?? '').split('\n')[0]?.trim() ?? '';
-  const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
-  const what = shown === '' ? 'the last command' : `\`${shown.replace(/`/g, "'")}\``;
-  const status = exitCode === null ? '' : ` (exit ${exitCode})`;
-  return `Explain why ${what} failed${status} and how to fix it, in 3-6 lines.`;
+export function explainQuestion(seq: number, exitCode: number | null): string {
+  const status = exitCode !== null && Number.isInteger(exitCode) ? ` (exit ${exitCode})` : '';
+  return `Command ${Math.trunc(seq)} in the session marked current="yes" above failed${status}. Explain why and how to fix it, in 3-6 lines.`;
 }
 
 const TAG = 'terminal-session';
