@@ -30,6 +30,8 @@ export interface ThroughputRun {
   markerSeen: boolean;
   /** CPU of the contender's own process from the write to its exit, s (10 ms resolution). */
   relayCpu: number;
+  /** CPU of the contender and every descendant it waited for (wait4 rusage), the whole run, s. */
+  treeCpu: number;
   /** CPU of omnishd over the run, until it went idle afterwards, s; NaN without a daemon. */
   daemonCpu: number;
   /** CPU of the C terminal, s. */
@@ -56,6 +58,7 @@ export async function throughputRun(ctx: RunContext, c: Contender, file: string)
     delivered: r.markBytes,
     markerSeen: marker !== undefined,
     relayCpu: r.selfCpuUs >= 0 && r.markSelfCpuUs >= 0 ? (r.selfCpuUs - r.markSelfCpuUs) / 1e6 : NaN,
+    treeCpu: r.rusageCpuUs / 1e6,
     daemonCpu: cpu,
     readerCpu: r.readerCpuUs / 1e6,
     totalBytes: r.bytes,

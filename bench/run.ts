@@ -67,7 +67,8 @@ async function rounds(ctx: RunContext, list: Contender[], opts: Options, file: s
       round.throughput[c.name] = t;
       count(c, t.totalBytes);
       log(`round ${i + 1}/${opts.rounds} throughput ${c.name.padEnd(6)} ${fmt(t.delivered / t.seconds / 1e6)} MB/s ` +
-        `(${fmt(t.seconds, 3)} s, ${t.delivered} bytes${t.markerSeen ? '' : ', no end marker'}; relay CPU ${fmt(t.relayCpu, 2)} s` +
+        `(${fmt(t.seconds, 3)} s, ${t.delivered} bytes${t.markerSeen ? '' : ', no end marker'}; relay CPU ${fmt(t.relayCpu, 2)} s, ` +
+        `whole tree ${fmt(t.treeCpu, 2)} s` +
         `${c.name === 'omnish' ? `, daemon CPU ${fmt(t.daemonCpu, 2)} s` : ''}, reader CPU ${fmt(t.readerCpu, 2)} s)`);
     }
     for (const c of order) {
