@@ -8,7 +8,7 @@
  *
  *   term [-c COLS] [-r ROWS] [-t TIMEOUT_MS] STEP... -- PROG [ARG...]
  *
- *   -w STR   wait until STR appears in the output read since the previous -w (timed since spawn)
+ *   -w STR   wait until STR appears in the output read from now on (timed since spawn)
  *   -s STR   send STR to PROG (argv bytes as they are: pass "\r", "\x15" as real control bytes)
  *   -f STR   like -w, but EOF before STR is not an error: its absence shows in "waits" (a relay
  *            that drops the tail of the output is measured, not aborted)
@@ -279,7 +279,7 @@ static void proc_cpu(pid_t pid, int64_t *self, int64_t *children) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: term [-c COLS] [-r ROWS] [-t TIMEOUT_MS] [-w STR|-s STR|-m|-q MS|-e N]... -- PROG [ARG...]\n");
+  fprintf(stderr, "usage: term [-c COLS] [-r ROWS] [-t TIMEOUT_MS] [-w STR|-f STR|-s STR|-m|-q MS|-e N]... -- PROG [ARG...]\n");
   exit(2);
 }
 
@@ -330,6 +330,13 @@ int main(int argc, char **argv) {
   int steps = i, dashdash = i;
   while (dashdash < argc && strcmp(argv[dashdash], "--") != 0) dashdash++;
   if (dashdash + 1 >= argc) usage();
+  /* Check the steps before anything is spawned, so bad usage leaves nothing running. */
+  for (int k = steps; k < dashdash; k++) {
+    if (!strcmp(argv[k], "-m")) continue;
+    if (k + 1 >= dashdash || strlen(argv[k]) != 2 || argv[k][0] != '-' || !strchr("wfsqe", argv[k][1])) usage();
+    size_t len = strlen(argv[++k]);
+    if ((argv[k - 1][1] == 'w' || argv[k - 1][1] == 'f') && (len == 0 || len > MAX_NEEDLE)) usage();
+  }
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -346,20 +353,17 @@ int main(int argc, char **argv) {
   int eof_seen = 0; /* a -f step already read to EOF */
   for (i = steps; i < dashdash && !error && !eof_seen; i++) {
     const char *op = argv[i];
-    const char *arg = i + 1 < dashdash ? argv[i + 1] : NULL;
+    const char *arg = argv[i + 1]; /* checked above */
     if (!strcmp(op, "-m")) {
       proc_cpu(child, &mark_self_cpu, &mark_children_cpu);
       mark_us = now_us();
       mark_bytes = total_bytes;
       continue;
     }
-    if (!arg) usage();
     i++;
     if (!strcmp(op, "-w")) {
-      if (strlen(arg) == 0 || strlen(arg) > MAX_NEEDLE) usage();
       if (wait_for(arg) < 0) error = timed_out ? "timeout waiting" : "EOF while waiting", failed_step = arg;
     } else if (!strcmp(op, "-f")) {
-      if (strlen(arg) == 0 || strlen(arg) > MAX_NEEDLE) usage();
       if (wait_for(arg) < 0) {
         if (timed_out) error = "timeout waiting", failed_step = arg;
         else eof_seen = 1;
@@ -370,8 +374,6 @@ int main(int argc, char **argv) {
       if (settle(atoi(arg), 2000) < 0) error = "EOF while settling", failed_step = arg;
     } else if (!strcmp(op, "-e")) {
       if (echo_test(atoi(arg)) < 0) error = timed_out ? "echo timed out" : "EOF during echo test", failed_step = arg;
-    } else {
-      usage();
     }
   }
 
