@@ -150,6 +150,11 @@ describe('redact', () => {
     ['a URL without end', `https://${'a'.repeat(100_000)}`],
     ['a long dotted name', `${'a.'.repeat(50_000)}=x`],
     ['many Bearer', 'Bearer '.repeat(15_000)],
+    ['command words', 'mysql docker login sshpass -p '.repeat(4000)],
+    ['echoes into a pipe', 'echo echo echo '.repeat(8000) + '| sudo -S x'],
+    ['unterminated quotes', `-p'${"a'".repeat(50_000)}`],
+    ['netrc prose', 'machine a login b '.repeat(6000)],
+    ['base64 of a key without end', `LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0${'A'.repeat(100_000)}`],
   ])('stays linear on pathological input: %s', async (_name, text) => {
     await redact('warm up');
     const t0 = performance.now();
