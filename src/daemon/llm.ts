@@ -61,6 +61,7 @@ export class LlmService {
       question,
       maxTokens: this.config.llm.maxContextTokens,
       purpose,
+      redact: this.config.redact,
     });
   }
 

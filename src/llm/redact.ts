@@ -165,14 +165,42 @@ function userSecrets(text: string, patterns: readonly string[]): Finding[] {
   return out;
 }
 
-/** The spans of every occurrence of the allowed strings in `text`. */
-function allowedSpans(text: string, allow: readonly string[]): { start: number; end: number }[] {
-  const spans: { start: number; end: number }[] = [];
+/** Characters [start, end) of a text. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * A test for "lies inside allowed text": the occurrences of the allowed strings in `text`, sorted
+ * and merged, searched by bisection (a short allowed string can occur thousands of times).
+ */
+function allowedTest(text: string, allow: readonly string[]): (f: Span) => boolean {
+  const found: Span[] = [];
   for (const literal of allow) {
     if (literal === '') continue;
-    for (let at = text.indexOf(literal); at >= 0; at = text.indexOf(literal, at + 1)) spans.push({ start: at, end: at + literal.length });
+    for (let at = text.indexOf(literal); at >= 0; at = text.indexOf(literal, at + 1)) found.push({ start: at, end: at + literal.length });
   }
-  return spans;
+  if (found.length === 0) return () => false;
+  found.sort((a, b) => a.start - b.start);
+  const merged: Span[] = [];
+  for (const o of found) {
+    const last = merged[merged.length - 1];
+    if (last && o.start <= last.end) last.end = Math.max(last.end, o.end);
+    else merged.push({ ...o });
+  }
+  return (f) => {
+    // The last merged span that starts at or before the finding.
+    let lo = 0;
+    let hi = merged.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (merged[mid]!.start <= f.start) lo = mid;
+      else hi = mid - 1;
+    }
+    const span = merged[lo]!;
+    return span.start <= f.start && f.end <= span.end;
+  };
 }
 
 /**
@@ -191,8 +219,8 @@ export async function redact(text: string, options: RedactOptions = {}): Promise
   // Narrowed before the allow-list applies, so that an allowed password keeps its whole URL in clear.
   const narrower = [...own, ...markerSpans(plain)];
   const kept = library.filter((l) => !(NARROWED_BY_OWN.has(l.rule) && narrower.some((o) => o.start >= l.start && o.end <= l.end)));
-  const allowed = allowedSpans(plain, options.allow ?? []);
-  const found = [...own, ...kept].filter((f) => !allowed.some((a) => f.start >= a.start && f.end <= a.end));
+  const allowed = allowedTest(plain, options.allow ?? []);
+  const found = [...own, ...kept].filter((f) => !allowed(f));
   const spans = mergeFindings(found, plain);
   const parts: string[] = [];
   let at = 0;
