@@ -60,14 +60,18 @@ let scanner: Promise<Scan> | null = null;
  * lintSource call, whether anyone profiles or not, keeps every mark in an array that only grows,
  * and scans that array on each mark: in a daemon that redacts for days, a leak whose cost grows
  * with every call (building one 100K-token context, ~700 calls, took 2.5 s instead of 1.1 s).
- * Upstream: secretlint issues #1633 and #1653, fixed by PR #1673 (profiling made opt-in).
+ * Upstream: secretlint issues #1633 and #1653, fixed by PR #1673 in 13.0.5, which adds
+ * `secretLintProfiler.setEnabled()` but leaves profiling on for library callers (only the CLI
+ * turns it off), so a caller must still switch it off: with setEnabled(false) when the installed
+ * version has it, else by replacing mark(). 13.x needs Node 22; omnish supports Node 20 and
+ * stays on 11.7.1 for now.
  * @secretlint/profiler is @secretlint/core's own dependency (same version); if it cannot be
  * loaded or has changed shape, nothing is patched: only speed is at stake, never redaction.
  */
 async function silenceProfiler(): Promise<void> {
   try {
     const { secretLintProfiler } = await import('@secretlint/profiler');
-    // 13.0.5+ has a switch for it (still on by default for library callers): use it when present.
+    // 13.0.5+ has a switch for it (see above): use it when present.
     const profiler = secretLintProfiler as typeof secretLintProfiler & { setEnabled?: (on: boolean) => void };
     if (typeof profiler.setEnabled === 'function') profiler.setEnabled(false);
     else if (typeof profiler.mark === 'function') profiler.mark = () => undefined;
