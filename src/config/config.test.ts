@@ -232,3 +232,36 @@ api_key_env = "OPENAI_API_KEY"
     expect(Object.keys(llm.backends)).toEqual(['claude', 'openai']);
   });
 });
+
+describe('loadConfig [redact]', () => {
+  it('defaults: no patterns, nothing allowed', () => {
+    expect(defaultConfig().redact).toEqual({ patterns: [], allow: [] });
+  });
+
+  it('reads patterns and allowed strings', () => {
+    const c = load("[redact]\npatterns = ['ACME-[0-9A-F]{8}', 'pin=(?<secret>\\d+)']\nallow = [\"changeme\"]\n");
+    expect(c.redact).toEqual({ patterns: ['ACME-[0-9A-F]{8}', 'pin=(?<secret>\\d+)'], allow: ['changeme'] });
+  });
+
+  it('rejects a bad pattern or allow-list, naming the file, the key and the entry', () => {
+    expect(() => load("[redact]\npatterns = ['ok', '(unclosed']\n")).toThrow(ConfigError);
+    expect(() => load("[redact]\npatterns = ['ok', '(unclosed']\n"))
+      .toThrow(/c\.toml: redact\.patterns entry 2 \("\(unclosed"\) is not a valid regular expression: .*Unterminated group/);
+    expect(() => load("[redact]\npatterns = ['|x']\n")).toThrow(/c\.toml: redact\.patterns entry 1 \("\|x"\) matches the empty string/);
+    expect(() => load("[redact]\npatterns = 'x'\n")).toThrow(/c\.toml: redact\.patterns must be an array of regular expressions/);
+    expect(() => load('[redact]\npatterns = [1]\n')).toThrow(/redact\.patterns must be an array/);
+    expect(() => load('[redact]\nallow = ["a", ""]\n')).toThrow(/c\.toml: redact\.allow must be an array of non-empty strings/);
+    expect(() => load('[redact]\nallow = "a"\n')).toThrow(/redact\.allow must be an array/);
+    expect(() => load('[redact]\npattern = []\n')).toThrow(/c\.toml: unknown key redact\.pattern/);
+  });
+
+  it("config/default.toml's commented [redact] examples are valid", () => {
+    const template = readFileSync(join(import.meta.dirname, '../../config/default.toml'), 'utf8')
+      .replace(/^(patterns|allow) = \[\]$/gm, '')
+      .replace(/^# (patterns|allow) = /gm, '$1 = ');
+    const { redact } = load(template);
+    expect(redact.patterns).toHaveLength(2);
+    expect(redact.allow).toEqual(['AKIAIOSFODNN7EXAMPLE', 'changeme']);
+    expect(new RegExp(redact.patterns[1] ?? '', 'd').exec('acme_pass=hunter2')?.indices?.groups?.secret).toEqual([10, 17]);
+  });
+});

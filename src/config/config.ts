@@ -32,6 +32,23 @@ export interface OmnishConfig {
   llm: LlmConfig;
   /** Retention of recorded sessions (src/store/retention.ts, docs/store-format.md "Retention"). */
   store: StoreConfig;
+  /** The user's additions to secret redaction (src/llm/redact.ts, docs/context.md "Redaction"). */
+  redact: RedactConfig;
+}
+
+/**
+ * `[redact]`: what the user adds to the redaction of everything sent to an LLM. Applied on top of
+ * omnish's own detectors, never instead of them.
+ */
+export interface RedactConfig {
+  /**
+   * Regular expressions (JavaScript syntax, case-sensitive, `^`/`$` per line); their matches are
+   * redacted, only the group named `secret` when there is one. Each compiles and cannot match
+   * the empty string (validated).
+   */
+  patterns: string[];
+  /** Literal strings kept in clear: a secret found inside an occurrence of one is left as it is. */
+  allow: string[];
 }
 
 /**
@@ -96,6 +113,7 @@ export function defaultConfig(): OmnishConfig {
     },
     llm: defaultLlmConfig(),
     store: { maxTotalMb: 1024, maxSessionMb: 256, maxAgeDays: 90 },
+    redact: { patterns: [], allow: [] },
   };
 }
 
@@ -110,6 +128,7 @@ const KNOWN: Record<string, readonly string[]> = {
   daemon: ['autostart'],
   events: ['ignore_exit_codes', 'ignore_commands', 'output_patterns', 'rules'],
   store: ['max_total_mb', 'max_session_mb', 'max_age_days'],
+  redact: ['patterns', 'allow'],
 };
 
 let tomlModule: typeof SmolToml | undefined;
@@ -195,7 +214,37 @@ export function validateConfig(doc: Table, path: string): OmnishConfig {
   if (store?.max_total_mb !== undefined) config.store.maxTotalMb = limit(store.max_total_mb, 'store.max_total_mb', 'MB', path);
   if (store?.max_session_mb !== undefined) config.store.maxSessionMb = limit(store.max_session_mb, 'store.max_session_mb', 'MB', path);
   if (store?.max_age_days !== undefined) config.store.maxAgeDays = limit(store.max_age_days, 'store.max_age_days', 'days', path);
+  const redact = doc.redact as Table | undefined;
+  if (redact?.patterns !== undefined) config.redact.patterns = redactPatterns(redact.patterns, path);
+  if (redact?.allow !== undefined) {
+    if (!Array.isArray(redact.allow) || !redact.allow.every((x) => typeof x === 'string' && x !== '')) {
+      throw new ConfigError(`${path}: redact.allow must be an array of non-empty strings (text kept in clear), e.g. ["AKIAIOSFODNN7EXAMPLE"]`);
+    }
+    config.redact.allow = redact.allow as string[];
+  }
   return config;
+}
+
+/**
+ * `[redact] patterns`: each must compile with the flags redaction uses (`dgm`) and must not match
+ * the empty string (`|x`, `x*`: a slip that would match everywhere and redact nothing).
+ * @throws ConfigError naming `path`, the key and the entry (1-based).
+ */
+function redactPatterns(v: unknown, path: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw new ConfigError(`${path}: redact.patterns must be an array of regular expressions (strings), e.g. ['ACME-[0-9A-F]{32}']`);
+  }
+  v.forEach((source: string, i) => {
+    const entry = `redact.patterns entry ${i + 1} (${JSON.stringify(source)})`;
+    let re: RegExp;
+    try {
+      re = new RegExp(source, 'dgm');
+    } catch (err) {
+      throw new ConfigError(`${path}: ${entry} is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+    }
+    if (re.test('')) throw new ConfigError(`${path}: ${entry} matches the empty string; a pattern must match some text`);
+  });
+  return v as string[];
 }
 
 /** A size or age limit: a finite number >= 0 (TOML integer or float; 0 = no limit). */

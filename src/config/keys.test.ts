@@ -53,7 +53,7 @@ describe('the key table', () => {
 
   it('says which keys a running omnishd can change', () => {
     const runtime = (key: string) => specFor(key.split('.'))?.runtime;
-    for (const key of ['llm.default', 'llm.fallback', 'llm.max_context_tokens', 'llm.auto_trigger.cooldown_seconds', 'events.output_patterns', 'llm.claude.model', 'store.max_total_mb']) {
+    for (const key of ['llm.default', 'llm.fallback', 'llm.max_context_tokens', 'llm.auto_trigger.cooldown_seconds', 'events.output_patterns', 'llm.claude.model', 'store.max_total_mb', 'redact.patterns', 'redact.allow']) {
       expect(runtime(key), key).toBe(true);
     }
     for (const key of ['shell.command', 'shell.strip_marks', 'shell.command_prefix', 'daemon.autostart', 'events.rules']) expect(runtime(key), key).toBe(false);
@@ -130,6 +130,7 @@ describe('errorTarget', () => {
     expect(targetOf('[llm.c]\napi_key = "sk"\n').target).toEqual({ path: ['llm', 'c', 'api_key'] });
     expect(targetOf('[[events.rules]]\nname = "a"\npattern = "x"\n[[events.rules]]\nname = "b"\npattern = "("\n').target)
       .toEqual({ path: ['pattern'], array: { path: ['events', 'rules'], index: 2 } });
+    expect(targetOf("[redact]\npatterns = ['x', '(']\n").target).toEqual({ path: ['redact', 'patterns'] });
     expect(targetOf('[[events.rules]]\nname = "a"\n').target).toEqual({ path: ['pattern'], array: { path: ['events', 'rules'], index: 1 } });
     expect(targetOf('[[events.rules]]\nname = "a"\npattern = "x"\nwhen = 1\n').target).toEqual({ path: ['when'], array: { path: ['events', 'rules'], index: 1 } });
   });

@@ -9,6 +9,7 @@
  * - `events.ignore_exit_codes`, `ignore_commands`, `output_patterns`: the session manager compiles
  *   them into a new detector, used for the commands that finish from then on.
  * - `store.*`: retention reads `config.store` on each pass (hourly, and on `omnish gc`).
+ * - `redact.*`: LlmService passes `config.redact` to the context builder on every request.
  * Not at run time: `[shell]` and `[daemon]` are read by each omnish shell when it starts, and a
  * running shell cannot be told. `events.rules` is an array of tables, which `config set` does not
  * write (edit the file; omnishd reads it when it starts).
@@ -51,6 +52,8 @@ const STATIC: ReadonlyArray<KeySpec & { get: Getter }> = [
   spec('store.max_total_mb', 'daemon', true, (c) => c.store.maxTotalMb),
   spec('store.max_session_mb', 'daemon', true, (c) => c.store.maxSessionMb),
   spec('store.max_age_days', 'daemon', true, (c) => c.store.maxAgeDays),
+  spec('redact.patterns', 'daemon', true, (c) => c.redact.patterns),
+  spec('redact.allow', 'daemon', true, (c) => c.redact.allow),
   spec('events.ignore_exit_codes', 'daemon', true, (c) => c.events.ignoreExitCodes),
   spec('events.ignore_commands', 'daemon', true, (c) => c.events.ignoreCommands),
   spec('events.output_patterns', 'daemon', true, (c) => c.events.outputPatterns),

@@ -41,6 +41,16 @@ describe('config-set', () => {
     expect(t.setEvents).toHaveBeenCalledWith(expect.objectContaining({ outputPatterns: ['oops'] }));
   });
 
+  it('changes [redact] in the object LlmService reads on each request; refuses a bad pattern', () => {
+    const t = targets();
+    const redact = t.config.redact;
+    expect(setAtRunTime(t, { path: ['redact', 'allow'], value: ['changeme'] })).toEqual({ ok: true, value: ['changeme'] });
+    expect(t.config.redact).toBe(redact);
+    expect(redact.allow).toEqual(['changeme']);
+    expect(setAtRunTime(t, { path: ['redact', 'patterns'], value: ['('] }).error).toMatch(/^cannot set redact\.patterns: redact\.patterns entry 1 \("\("\) is not a valid regular expression/);
+    expect(redact.patterns).toEqual([]);
+  });
+
   it('refuses bad values and keys that need a restart, changing nothing', () => {
     const t = targets();
     const before = structuredClone(t.config);

@@ -77,5 +77,7 @@ function apply({ config, llm, sessions }: ConfigTargets, next: OmnishConfig, pat
     sessions.setEventsConfig(config.events);
   } else if (section === 'store') {
     Object.assign(config.store, next.store);
+  } else if (section === 'redact') {
+    Object.assign(config.redact, next.redact); // LlmService reads it on each request
   }
 }

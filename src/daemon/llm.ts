@@ -70,6 +70,7 @@ export class LlmService {
       maxTokens: this.config.llm.maxContextTokens,
       purpose: kind.purpose ?? 'ask',
       focusSeq: kind.focusSeq,
+      redact: this.config.redact,
     });
   }
 

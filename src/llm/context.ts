@@ -15,7 +15,7 @@ import {
 } from './context-read.js';
 import { CHARS_PER_TOKEN, approxTokens, byPriority, clip, fitBudget, type Lines, type Ranked } from './context-select.js';
 import { SESSION_CLOSE, sessionData, systemPrompt, type Purpose } from './prompt.js';
-import { countMarkers, redact, type Redaction } from './redact.js';
+import { countMarkers, redact, type RedactOptions, type Redaction } from './redact.js';
 
 export type { SessionChoice } from './context-read.js';
 
@@ -37,6 +37,8 @@ export interface ContextOptions {
    * failed command): it gets budget before anything else, so the question can name it by number.
    */
   focusSeq?: number;
+  /** The user's patterns and allow-list for redaction (`[redact]` in config.toml); none by default. */
+  redact?: RedactOptions;
 }
 
 export interface ContextStats {
@@ -116,7 +118,7 @@ function candidates(sessions: SessionInfo[], now: number, focusSeq?: number): En
 }
 
 /** Renders and redacts `entries` (those not ready yet), one pass over each session's stream file. */
-async function prepare(entries: Entry[], now: number): Promise<void> {
+async function prepare(entries: Entry[], now: number, options: RedactOptions): Promise<void> {
   const bySession = new Map<SessionInfo, Entry[]>();
   for (const e of entries) {
     if (!e.ready) bySession.set(e.session, [...(bySession.get(e.session) ?? []), e]);
@@ -137,7 +139,7 @@ async function prepare(entries: Entry[], now: number): Promise<void> {
       // Redacted before clipping, so that a key block is seen whole; head and tail apart, because
       // clip() needs them apart (they are not adjacent when the middle was not read).
       const lines = async (text: string) => {
-        const r = await redact(sessionData(text));
+        const r = await redact(sessionData(text), options);
         return r.text === '' ? [] : r.text.split('\n');
       };
       const header = e.record ? commandHeader(session.meta, e.record, now) : [e.kind === 'tail' ? NO_INTEGRATION_NOTE : LIVE_NOTE];
@@ -209,12 +211,12 @@ export async function buildContext(opts: ContextOptions): Promise<BuiltContext> 
   const fixed = system.length + intro.length + question.length + 4 + frames;
   const ordered = byPriority(candidates(sessions, now, opts.focusSeq)).slice(0, MAX_CANDIDATES);
   const fit = await fitBudget(ordered.length, async (i) => {
-    if (!ordered[i]?.ready) await prepare(ordered.slice(i, i + BATCH), now);
+    if (!ordered[i]?.ready) await prepare(ordered.slice(i, i + BATCH), now, opts.redact ?? {});
     const e = ordered[i];
     return e ? variants(e) : [];
   }, opts.maxTokens * CHARS_PER_TOKEN - fixed, 80, PER_ENTRY);
   const chosen = new Map([...fit.chosen].map(([i, text]) => [ordered[i] as Entry, text]));
-  const user = await redact([intro, ...sessions.map((s) => sessionBlock(s, chosen)), question].filter((p) => p !== '').join('\n\n'));
+  const user = await redact([intro, ...sessions.map((s) => sessionBlock(s, chosen)), question].filter((p) => p !== '').join('\n\n'), opts.redact);
   const chars = system.length + user.text.length;
   return {
     system,

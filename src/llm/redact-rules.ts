@@ -24,8 +24,8 @@ export interface Finding {
  */
 const PRECEDENCE = [
   'private-key', 'aws-secret-key', 'aws-access-key', 'github-token', 'gitlab-token', 'slack-token',
-  'slack-webhook', 'npm-token', 'api-key', 'bearer-token', 'jwt', '*', 'auth-header', 'url-password',
-  'basic-auth', 'cookie', 'env-secret',
+  'slack-webhook', 'npm-token', 'pypi-token', 'docker-token', 'vault-token', 'api-key', 'bearer-token', 'jwt', '*',
+  'auth-header', 'url-password', 'basic-auth', 'password', 'cookie', 'env-secret', 'custom',
 ];
 
 /** Rank of a kind for merging: lower wins. */
@@ -45,19 +45,36 @@ interface Rule {
 /** Has letters and digits, as generated tokens do and words do not. */
 const lettersAndDigits = (s: string): boolean => /[0-9]/.test(s) && /[A-Za-z]/.test(s);
 
+/** Looks like a generated secret rather than a word: letters and digits, or long. */
+function looksRandom(v: string): boolean {
+  return (v.length >= 6 && lettersAndDigits(v)) || v.length >= 16;
+}
+
 const RULES: Rule[] = [
   { kind: 'github-token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})\b/g },
-  { kind: 'gitlab-token', re: /\bglpat-[A-Za-z0-9_-]{20,}/g },
+  // Personal, deploy, runner, pipeline-trigger, feed, service-account and CI-job tokens; runner registration tokens.
+  { kind: 'gitlab-token', re: /\b(?:gl(?:pat|dt|rt|ptt|ft|soat|cbt)-[A-Za-z0-9_-]{20,}|GR1348941[A-Za-z0-9_-]{20,})/g },
   { kind: 'aws-access-key', re: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b/g },
   // The secret key has no prefix: it is recognised by its name (env, ~/.aws/credentials, `aws sts` JSON) …
   { kind: 'aws-secret-key', re: /secret_?access_?key["']?\s{0,4}(?:[:=]|=>)\s{0,4}["']?(?<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/dgi },
   // … or by standing right after an access key id (`aws configure list`, credentials CSV).
   { kind: 'aws-secret-key', re: /\b(?:AKIA|ASIA)[A-Z0-9]{16}["']?[\s,;:|=]{1,8}["']?(?<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/dg },
-  { kind: 'slack-token', re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { kind: 'slack-token', re: /\bxox[abposre]-[A-Za-z0-9-]{10,}|\bxapp-\d-[A-Za-z0-9-]{10,}/g },
   { kind: 'slack-webhook', re: /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]+/g },
   { kind: 'npm-token', re: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  // OpenAI, Anthropic, DeepSeek and others (`sk-…`), Google (`AIza…`), Stripe live keys, Hugging Face.
-  { kind: 'api-key', re: /\bsk-[A-Za-z0-9_-]{20,}|\bAIza[0-9A-Za-z_-]{35}\b|\b[rs]k_live_[0-9A-Za-z]{16,}\b|\bhf_[A-Za-z0-9]{30,}\b/g },
+  // PyPI API tokens are macaroons whose base64 starts with the same bytes ("pypi.org" or "test.pypi.org").
+  { kind: 'pypi-token', re: /\bpypi-AgE[A-Za-z0-9_-]{40,}/g },
+  { kind: 'docker-token', re: /\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}/g },
+  // HashiCorp Vault service, batch and recovery tokens (`vault login hvs.…`, `VAULT_TOKEN`).
+  { kind: 'vault-token', re: /\bhv[sbr]\.[A-Za-z0-9_-]{24,}/g },
+  // OpenAI, Anthropic, DeepSeek and others (`sk-…`), Google (`AIza…` API keys, `GOCSPX-` OAuth client
+  // secrets), Stripe secret and restricted keys, Hugging Face.
+  {
+    kind: 'api-key',
+    re: /\bsk-[A-Za-z0-9_-]{20,}|\bAIza[0-9A-Za-z_-]{35}\b|\bGOCSPX-[A-Za-z0-9_-]{28}|\b[rs]k_(?:live|test)_[0-9A-Za-z]{16,}\b|\bhf_[A-Za-z0-9]{30,}\b/g,
+  },
+  // Azure SAS URLs: the signature is what grants access (`?sv=…&sig=…`).
+  { kind: 'api-key', re: /[?&]sig=(?<secret>[A-Za-z0-9%+/=]{16,})/dg },
   { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
   // Prose ("Bearer authentication failed") has no digits and short words; tokens have one or the other.
   { kind: 'bearer-token', re: /\bBearer\s+(?<secret>[A-Za-z0-9._~+/-]{12,}=*)/dg, check: (s) => lettersAndDigits(s) || s.length >= 24 },
@@ -71,6 +88,23 @@ const RULES: Rule[] = [
   // curl -u user:password, wget --user=… --password is covered by the assignment rule.
   { kind: 'basic-auth', re: /(?:^|\s)(?:-u|--user)[\s=]+["']?[^\s:"']+:(?<secret>[^\s"']+)/dg },
   { kind: 'cookie', re: /\b(?:Set-)?Cookie:[ \t]*(?<secret>[^\r\n]+)/dgi },
+  // ~/.netrc: `machine HOST login USER password SECRET`, on one line or one key a line.
+  // Only netrc's own keywords may stand between: prose ("machine learning … password managers") does not.
+  {
+    kind: 'password',
+    re: /(?:\bmachine[ \t]+\S+|^[ \t]*default)(?:[ \t]+(?:login|account|port)[ \t]+\S+){0,3}[ \t]+password[ \t]+(?<secret>\S+)/dgm,
+  },
+  { kind: 'password', re: /^[ \t]*password[ \t]+(?<secret>\S+)[ \t]*$/dgm, check: looksRandom },
+  // ~/.pgpass: `host:port:database:user:password`, a port (or *) in the second field.
+  { kind: 'password', re: /^(?:[A-Za-z0-9._-]+|\*):(?:\d{1,5}|\*):[^\s:]+:[^\s:]+:(?<secret>\S+)$/dgm },
+  // ~/.docker/config.json `"auth": "base64(user:password)"`, .npmrc `_auth=base64(user:password)`.
+  { kind: 'password', re: /(?:"auth"|(?<![\w.-])_auth)[ \t]*[:=][ \t]*"?(?<secret>[A-Za-z0-9+/]{8,}={0,2})/dg, check: looksRandom },
+  // Base64 of a PEM private key: kubeconfig `client-key-data`, `tls.key` in `kubectl get secret -o yaml`.
+  // The prefixes are "-----BEGIN PRIVATE KEY" (PKCS#8, RSA, EC, OPENSSH, ENCRYPTED, DSA) encoded.
+  {
+    kind: 'private-key',
+    re: /\bLS0tLS1CRUdJTiB(?:QUklWQVRFIEtFWS0|SU0EgUFJJVkFURSBLRVkt|FQyBQUklWQVRFIEtFWS0|PUEVOU1NIIFBSSVZBVEUgS0VZLS0|FTkNSWVBURUQgUFJJVkFURSBLRVkt|EU0EgUFJJVkFURSBLRVkt)[A-Za-z0-9+/=]*/g,
+  },
 ];
 
 /** Last words of a name that mark its value as secret. */
@@ -80,11 +114,13 @@ const QUALIFIED_WORDS = new Set(['key', 'pass', 'pwd']);
 /** Qualifiers of `…_KEY` that name something that is not a secret. */
 const NOT_SECRET_KEYS = new Set(['public', 'primary', 'foreign', 'sort', 'partition', 'cache', 'unique', 'hot', 'shortcut', 'map', 'hash', 'range', 'row', 'lookup', 'ssh']);
 const PASSWORD_WORDS = new Set(['password', 'passwd', 'passphrase']);
+/** PGPASSWORD, keyStorePassword's last word; not sudoers' NOPASSWD. */
+const PASSWORD_SUFFIX = /^(?!no)[a-z]{2,}(?:password|passwd|passphrase)$/;
 /** Last words after PASSWORD that make the value metadata: `PASSWORD_MIN_LENGTH=8`, `POSTGRES_PASSWORD_FILE=/run/…`. */
 const METADATA_WORDS = new Set([
   'length', 'len', 'min', 'max', 'file', 'path', 'dir', 'policy', 'prompt', 'hint', 'enabled', 'required',
   'expiry', 'expires', 'age', 'days', 'reset', 'rules', 'regex', 'pattern', 'strength', 'complexity', 'count',
-  'url', 'field', 'label', 'command', 'cmd', 'env', 'id', 'name', 'type', 'store', 'manager', 'auth',
+  'url', 'field', 'label', 'command', 'cmd', 'env', 'id', 'name', 'type', 'store', 'manager', 'auth', 'stdin',
 ]);
 
 /** Words of an identifier: `DB_PASSWORD` → db, password; `apiKey` → api, key; `x-api-key` → x, api, key. */
@@ -103,36 +139,45 @@ export function isSecretName(name: string): boolean {
   if (last === undefined) return false;
   if (SECRET_WORDS.has(last)) return true;
   if (QUALIFIED_WORDS.has(last) && w.length > 1) return !(last === 'key' && NOT_SECRET_KEYS.has(w[w.length - 2] ?? ''));
-  return w.some((x) => PASSWORD_WORDS.has(x)) && !METADATA_WORDS.has(last);
-}
-
-/** `NAME=value`, `export NAME=value`, `NAME: value`, `"name": "value"`, `--name=value`, `NAME := value`. */
-const ASSIGNMENT = /(?<![\w.-])(?<dash>--)?(?<q>["']?)(?<name>[A-Za-z_][\w.-]{0,80})\k<q>[ \t]*(?<op>:=|=>|=|:)[ \t]*(?<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;&|)}\]]+)/dg;
-/** `--password hunter2`: a secret-named flag followed by a separate argument. */
-const FLAG_ARGUMENT = /(?<![\w-])--(?<name>[A-Za-z][\w-]{0,60})[ \t]+(?<value>"[^"\n]*"|'[^'\n]*'|[^\s"'-][^\s"']*)/dg;
-
-/** Looks like a generated secret rather than a word: letters and digits, or long. */
-function looksRandom(v: string): boolean {
-  return (v.length >= 6 && lettersAndDigits(v)) || v.length >= 16;
+  return w.some((x) => PASSWORD_WORDS.has(x) || PASSWORD_SUFFIX.test(x)) && !METADATA_WORDS.has(last);
 }
 
 /**
+ * `NAME=value`, `export NAME=value`, `NAME: value`, `"name": "value"`, `--name=value`, `NAME := value`,
+ * and Java system properties `-Dname=value`. Not a URL's user (`https://x-access-token:…@host`):
+ * url-password marks only its password.
+ */
+const ASSIGNMENT = /(?<![\w.-]|\/\/)(?<dash>--|-D)?(?<q>["']?)(?<name>[A-Za-z_][\w.-]{0,80})\k<q>[ \t]*(?<op>:=|=>|=|:)[ \t]*(?<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;&|)}\]]+)/dg;
+/** `--password hunter2`: a secret-named flag followed by a separate argument. */
+const FLAG_ARGUMENT = /(?<![\w-])--(?<name>[A-Za-z][\w-]{0,60})[ \t]+(?<value>"[^"\n]*"|'[^'\n]*'|[^\s"'-][^\s"']*)/dg;
+
+/**
  * Whether `value` (quotes removed) is worth redacting. References and placeholders are not values:
- * `$TOKEN`, `${TOKEN}`, `$(pass show x)`, `***`, `<token>`, `[REDACTED:…]`, `null`. With weak
+ * `$TOKEN`, `${TOKEN}`, `$(pass show x)`, `***`, `<token>`, `[password]`, `[REDACTED:…]`, `null`. With weak
  * evidence (a bare single word before `:`, as in "unexpected token: }") it must also look random.
  */
-function plausibleValue(value: string, strong: boolean): boolean {
+export function plausibleValue(value: string, strong: boolean): boolean {
   if (value === '' || value.startsWith('[REDACTED') || value.startsWith('$(') || value.startsWith('`')) return false;
   if (/^\$\{?[A-Z_][A-Z0-9_]*\}?$/.test(value) || /^\$\{[^}]*\}$/.test(value)) return false;
-  if (/^\*+$/.test(value) || /^<[^>]*>$/.test(value) || /^(?:true|false|null|none|nil|undefined)$/i.test(value)) return false;
+  if (/^\*+$/.test(value) || /^<[^>]*>$/.test(value) || /^\[[^\]]*\]$/.test(value) || /^(?:true|false|null|none|nil|undefined)$/i.test(value)) return false;
   return strong || looksRandom(value);
 }
 
-/** Range of the value without its quotes. */
-function unquoted(start: number, raw: string): { start: number; end: number; value: string } {
+/** Range of the value without its quotes: `raw` starts at `start` in the text. */
+export function unquoted(start: number, raw: string): { start: number; end: number; value: string } {
   const q = raw[0];
   const quoted = raw.length >= 2 && (q === '"' || q === "'") && raw[raw.length - 1] === q;
   return quoted ? { start: start + 1, end: start + raw.length - 1, value: raw.slice(1, -1) } : { start, end: start + raw.length, value: raw };
+}
+
+/**
+ * Whether the word after `--password` reads as prose, not a value: a short lowercase word (docker
+ * prints "WARNING! Using --password via the CLI is insecure" after every such login) or no letter
+ * or digit at all (`--with-token < file`). Quoted values are always values.
+ * The price: an unquoted all-lowercase password under 16 letters after a long flag is not caught.
+ */
+function proseAfterFlag(raw: string): boolean {
+  return /^[a-z]{1,15}[.,:;!?]?$/.test(raw) || !/[A-Za-z0-9]/.test(raw);
 }
 
 function assignments(text: string, out: Finding[]): void {
@@ -154,8 +199,9 @@ function assignments(text: string, out: Finding[]): void {
   FLAG_ARGUMENT.lastIndex = 0;
   for (let m = FLAG_ARGUMENT.exec(text); m; m = FLAG_ARGUMENT.exec(text)) {
     const at = m.indices?.groups?.value;
-    if (!at || !isSecretName(m.groups?.name ?? '')) continue;
-    const v = unquoted(at[0], m.groups?.value ?? '');
+    const raw = m.groups?.value ?? '';
+    if (!at || !isSecretName(m.groups?.name ?? '') || proseAfterFlag(raw)) continue;
+    const v = unquoted(at[0], raw);
     if (plausibleValue(v.value, true)) out.push({ start: v.start, end: v.end, kind: 'env-secret' });
   }
 }

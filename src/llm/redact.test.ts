@@ -112,6 +112,34 @@ describe('redact', () => {
     expect(await redact(ordinary)).toEqual({ text: ordinary, redactions: [] });
   });
 
+  test("the user's patterns: the whole match, or only the group named secret", async () => {
+    const patterns = ['ACME-[0-9A-F]{8}', '^pin (?<secret>\\d{4,})$'];
+    const { text, redactions } = await redact('key ACME-0A1B2C3D here\npin 48213\nwe pin 48213 down\nACME-xyz', { patterns });
+    expect(text).toBe('key [REDACTED:custom] here\npin [REDACTED:custom]\nwe pin 48213 down\nACME-xyz');
+    expect(redactions).toEqual([{ kind: 'custom', count: 2 }]);
+    // Patterns that can match nothing somewhere (a lookahead) do not loop.
+    expect((await redact('a1 b2', { patterns: ['(?=b)', 'b2'] })).text).toBe('a1 [REDACTED:custom]');
+  });
+
+  test('the allow-list keeps a finding in clear when it lies inside an allowed string', async () => {
+    const allow = ['hunter2', 'AWS_KEY_FOR_DOCS=' + AWS_ID];
+    const text = [
+      'DB_PASSWORD=hunter2', 'DB_PASSWORD=hunter3', `AWS_KEY_FOR_DOCS=${AWS_ID}`, `real ${AWS_ID}`,
+      'postgres://app:hunter2@db:5432/x', 'postgres://app:hunter4@db:5432/x',
+    ].join('\n');
+    expect((await redact(text, { allow })).text).toBe([
+      'DB_PASSWORD=hunter2', 'DB_PASSWORD=[REDACTED:env-secret]', `AWS_KEY_FOR_DOCS=${AWS_ID}`, 'real [REDACTED:aws-access-key]',
+      // secretlint marks the whole URL; the allowed password keeps all of it readable.
+      'postgres://app:hunter2@db:5432/x', 'postgres://app:[REDACTED:url-password]@db:5432/x',
+    ].join('\n'));
+    // It applies to the user's patterns too, and a short allowed string seen many times stays cheap.
+    expect((await redact('ACME-00000000 ACME-11111111', { patterns: ['ACME-\\d{8}'], allow: ['ACME-00000000'] })).text).toBe('ACME-00000000 [REDACTED:custom]');
+    const many = `${'a '.repeat(50_000)}DB_PASSWORD=x1`;
+    const t0 = performance.now();
+    expect((await redact(many, { allow: ['a'] })).text).toBe(`${'a '.repeat(50_000)}DB_PASSWORD=[REDACTED:env-secret]`);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
   test('a "secretlint-disable" comment in the text does not switch detection off', async () => {
     const { text } = await redact(`// secretlint-disable\nconst t = "${SLACK}";`);
     expect(text).not.toContain(SLACK);
@@ -150,6 +178,11 @@ describe('redact', () => {
     ['a URL without end', `https://${'a'.repeat(100_000)}`],
     ['a long dotted name', `${'a.'.repeat(50_000)}=x`],
     ['many Bearer', 'Bearer '.repeat(15_000)],
+    ['command words', 'mysql docker login sshpass -p '.repeat(4000)],
+    ['echoes into a pipe', 'echo echo echo '.repeat(8000) + '| sudo -S x'],
+    ['unterminated quotes', `-p'${"a'".repeat(50_000)}`],
+    ['netrc prose', 'machine a login b '.repeat(6000)],
+    ['base64 of a key without end', `LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0${'A'.repeat(100_000)}`],
   ])('stays linear on pathological input: %s', async (_name, text) => {
     await redact('warm up');
     const t0 = performance.now();

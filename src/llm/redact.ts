@@ -4,12 +4,26 @@
  * - the secretlint recommended preset (`@secretlint/core`): well-kept rules for provider tokens
  *   (GitHub, Slack, OpenAI, Anthropic, npm, GCP, SendGrid, Shopify, Linear, 1Password, private
  *   keys, database URLs);
- * - omnish's own rules (redact-rules.ts) for what terminals show: `KEY=value`, URL passwords,
- *   `Authorization` headers, unterminated key blocks, AWS key pairs.
- * Every finding is replaced by `[REDACTED:kind]`. Details and examples: docs/context.md.
+ * - omnish's own rules for what terminals show: `KEY=value`, URL passwords, `Authorization`
+ *   headers, unterminated key blocks, AWS key pairs, credential files (redact-rules.ts), and
+ *   passwords typed as command-line arguments (`mysql -pX`, `sshpass -p X`: redact-commands.ts);
+ * plus the user's own patterns, and minus the user's allow-list (`[redact]` in config.toml).
+ * Every finding is replaced by `[REDACTED:kind]`. Details, examples and the corpus rates: docs/context.md.
  */
 import stripAnsi from 'strip-ansi';
+import { findCommandLineSecrets } from './redact-commands.js';
 import { findOwnSecrets, kindRank, type Finding } from './redact-rules.js';
+
+/** The user's additions to redaction: `[redact]` in config.toml (src/config/config.ts). */
+export interface RedactOptions {
+  /**
+   * Regular expressions (JavaScript syntax, case-sensitive, `^`/`$` per line) whose matches are
+   * secrets (kind `custom`); when one has a group named `secret`, only that group is.
+   */
+  patterns?: readonly string[];
+  /** Literal strings kept in clear: a finding that lies inside an occurrence of one is not redacted. */
+  allow?: readonly string[];
+}
 
 /** How many secrets of one kind were replaced. */
 export interface Redaction {
@@ -46,14 +60,21 @@ let scanner: Promise<Scan> | null = null;
  * lintSource call, whether anyone profiles or not, keeps every mark in an array that only grows,
  * and scans that array on each mark: in a daemon that redacts for days, a leak whose cost grows
  * with every call (building one 100K-token context, ~700 calls, took 2.5 s instead of 1.1 s).
- * Upstream: secretlint issues #1633 and #1653, fixed by PR #1673 (profiling made opt-in).
+ * Upstream: secretlint issues #1633 and #1653, fixed by PR #1673 in 13.0.5, which adds
+ * `secretLintProfiler.setEnabled()` but leaves profiling on for library callers (only the CLI
+ * turns it off), so a caller must still switch it off: with setEnabled(false) when the installed
+ * version has it, else by replacing mark(). 13.x needs Node 22; omnish supports Node 20 and
+ * stays on 11.7.1 for now.
  * @secretlint/profiler is @secretlint/core's own dependency (same version); if it cannot be
  * loaded or has changed shape, nothing is patched: only speed is at stake, never redaction.
  */
 async function silenceProfiler(): Promise<void> {
   try {
     const { secretLintProfiler } = await import('@secretlint/profiler');
-    if (typeof secretLintProfiler.mark === 'function') secretLintProfiler.mark = () => undefined;
+    // 13.0.5+ has a switch for it (see above): use it when present.
+    const profiler = secretLintProfiler as typeof secretLintProfiler & { setEnabled?: (on: boolean) => void };
+    if (typeof profiler.setEnabled === 'function') profiler.setEnabled(false);
+    else if (typeof profiler.mark === 'function') profiler.mark = () => undefined;
   } catch {
     // See above: a missing profiler only means there is nothing to switch off.
   }
@@ -126,21 +147,85 @@ function mergeFindings(findings: readonly Finding[], text: string): Finding[] {
   return out;
 }
 
+/** Compiled user patterns, by source: the config holds strings, and they rarely change. */
+const compiled = new Map<string, RegExp>();
+
+/**
+ * Matches of the user's patterns. The config validated them (config.ts); one that does not compile
+ * here is a bug, so it throws rather than letting text through unredacted.
+ */
+function userSecrets(text: string, patterns: readonly string[]): Finding[] {
+  const out: Finding[] = [];
+  for (const source of patterns) {
+    let re = compiled.get(source);
+    if (!re) compiled.set(source, (re = new RegExp(source, 'dgm')));
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m[0] === '') re.lastIndex++; // an empty match would match again at the same place
+      const span = m.indices?.groups?.secret ?? [m.index, m.index + m[0].length];
+      if (span[1] > span[0]) out.push({ start: span[0], end: span[1], kind: 'custom' });
+    }
+  }
+  return out;
+}
+
+/** Characters [start, end) of a text. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * A test for "lies inside allowed text": the occurrences of the allowed strings in `text`, sorted
+ * and merged, searched by bisection (a short allowed string can occur thousands of times).
+ */
+function allowedTest(text: string, allow: readonly string[]): (f: Span) => boolean {
+  const found: Span[] = [];
+  for (const literal of allow) {
+    if (literal === '') continue;
+    for (let at = text.indexOf(literal); at >= 0; at = text.indexOf(literal, at + 1)) found.push({ start: at, end: at + literal.length });
+  }
+  if (found.length === 0) return () => false;
+  found.sort((a, b) => a.start - b.start);
+  const merged: Span[] = [];
+  for (const o of found) {
+    const last = merged[merged.length - 1];
+    if (last && o.start <= last.end) last.end = Math.max(last.end, o.end);
+    else merged.push({ ...o });
+  }
+  return (f) => {
+    // The last merged span that starts at or before the finding.
+    let lo = 0;
+    let hi = merged.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (merged[mid]!.start <= f.start) lo = mid;
+      else hi = mid - 1;
+    }
+    const span = merged[lo]!;
+    return span.start <= f.start && f.end <= span.end;
+  };
+}
+
 /**
  * Removes ANSI escape sequences from `text` (a colour code inside `KEY=value` would hide it from
  * the rules, and the LLM gets plain text anyway), then replaces every secret found by `[REDACTED:kind]`.
- * Running it again on its own output changes nothing. Takes ~40 ms for 100 KB full of secrets (redact.test.ts).
+ * `options` adds the user's patterns and allow-list. Running it again on its own output changes
+ * nothing. Takes ~40 ms for 100 KB full of secrets (redact.test.ts).
  * @throws only if secretlint cannot be loaded (a broken install): sending unredacted text is never the fallback.
  */
-export async function redact(text: string): Promise<RedactResult> {
+export async function redact(text: string, options: RedactOptions = {}): Promise<RedactResult> {
   const plain = stripAnsi(text);
   if (plain.trim() === '') return { text: plain, redactions: [] };
-  const own = findOwnSecrets(plain);
+  const own = [...findOwnSecrets(plain), ...findCommandLineSecrets(plain), ...userSecrets(plain, options.patterns ?? [])];
   const library = await (await librarySecrets())(plain);
   // A marker inside a URL finding is a password redacted before: the URL has nothing more to hide.
+  // Narrowed before the allow-list applies, so that an allowed password keeps its whole URL in clear.
   const narrower = [...own, ...markerSpans(plain)];
   const kept = library.filter((l) => !(NARROWED_BY_OWN.has(l.rule) && narrower.some((o) => o.start >= l.start && o.end <= l.end)));
-  const spans = mergeFindings([...own, ...kept], plain);
+  const allowed = allowedTest(plain, options.allow ?? []);
+  const found = [...own, ...kept].filter((f) => !allowed(f));
+  const spans = mergeFindings(found, plain);
   const parts: string[] = [];
   let at = 0;
   for (const s of spans) {
