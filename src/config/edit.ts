@@ -6,10 +6,11 @@
  * outside the edit stays as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { OmnishError, UsageError } from '../common/errors.js';
+import { makeDirs } from '../common/fs.js';
 import { scanToml } from './toml-lines.js';
 
 export { parseDottedKey, scanToml, type TomlEntry } from './toml-lines.js';
@@ -117,7 +118,7 @@ export function writeFileAtomic(path: string, text: string, mode = 0o600): void 
     target = realpathSync(path);
     fileMode = statSync(target).mode & 0o7777;
   } catch {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    makeDirs(dirname(path), 0o700);
   }
   const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', 0o600);

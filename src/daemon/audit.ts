@@ -2,8 +2,9 @@
  * The audit log: one JSON line per request sent to an LLM, in `<stateDir>/audit.jsonl` (0600), so
  * the user can check what left the machine, when, and to whom. `omnish audit` reads it.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeDirs } from '../common/fs.js';
 import { stateDir } from '../common/paths.js';
 
 /** One request to an LLM. */
@@ -37,6 +38,6 @@ export function auditPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Appends an entry (synchronously: an audit line must not be lost to a crash right after). */
 export function appendAudit(entry: AuditEntry, path = auditPath()): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeDirs(dirname(path), 0o700);
   appendFileSync(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
 }

@@ -3,14 +3,15 @@
  * without it, omnishd starts itself detached, waits until it answers, and returns.
  */
 import { rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
-import { ConfigError, UsageError } from '../common/errors.js';
+import { ConfigError, UsageError, isUserFacing } from '../common/errors.js';
 import { defaultConfig, loadConfig, type OmnishConfig } from '../config/config.js';
 import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock } from './lock.js';
-import { openLog, type Logger } from './log.js';
+import { openLog, type DaemonLog, type Logger } from './log.js';
 import { registerConfigRequests } from './config-requests.js';
 import { registerHandler } from './control.js';
 import { registerDoctorRequests } from './doctor-requests.js';
@@ -50,7 +51,8 @@ export async function main(args: string[]): Promise<void> {
     const pid = await startDetached();
     process.stdout.write(`omnishd running (pid ${pid})\n`);
   } catch (err) {
-    process.stderr.write(`omnishd: ${(err as Error).message}\n`);
+    // "omnishd could not start: ..." reads "omnishd: could not start: ..." here.
+    process.stderr.write(`omnishd: ${(err as Error).message.replace(/^omnishd /, '')}\n`);
     process.exit(1);
   }
 }
@@ -97,14 +99,47 @@ function scheduleRetention(sessions: SessionManager, config: OmnishConfig, log: 
   return setInterval(quietly, RETENTION_INTERVAL_MS).unref();
 }
 
+/**
+ * A daemon that cannot serve (no usable runtime directory, socket, log or store) says why and
+ * stops: one line on stderr (seen with --foreground; an autostarted daemon has no stderr), the same
+ * in its log when the log could be opened, and exit status 1. Never a retry loop: the client's
+ * autostart decides whether to try again (transport/autostart.ts).
+ */
+async function cannotServe(err: unknown, daemonLog?: DaemonLog): Promise<never> {
+  const message = err instanceof Error ? err.message : String(err);
+  // An errno error (EACCES, ENOENT, ...) or one of ours explains itself; anything else is a bug.
+  const stack = err instanceof Error && !isUserFacing(err) && !('code' in err) ? err.stack : undefined;
+  process.stderr.write(`omnishd: cannot start: ${message}\n`);
+  if (daemonLog) {
+    daemonLog.log.fatal({ err: message, stack }, 'omnishd cannot serve; exiting');
+    await daemonLog.close();
+  }
+  process.exit(1);
+}
+
 async function runForeground(): Promise<void> {
   const socket = socketPath();
-  const lock = await acquireLock(socket);
+  let lock: Server | null;
+  try {
+    lock = await acquireLock(socket);
+  } catch (err) {
+    return cannotServe(err);
+  }
   if (!lock) {
     process.stderr.write(`omnishd: another omnishd is already running for ${socket}\n`);
     process.exit(1);
   }
-  const { log, flush: flushLog } = openLog();
+  let daemonLog: DaemonLog | undefined;
+  try {
+    daemonLog = openLog();
+    await serve(socket, lock, daemonLog);
+  } catch (err) {
+    await cannotServe(err, daemonLog);
+  }
+}
+
+/** Everything after the lock: config, store, socket; then runs until a signal stops it. */
+async function serve(socket: string, lock: Server, { log, flush: flushLog }: DaemonLog): Promise<void> {
   const startedAtMs = Date.now();
   const token = loadOrCreateToken(runtimeDir());
   const config = readConfig(log);

@@ -62,6 +62,12 @@ export interface FrameDecoderOptions {
   from?: 'client' | 'daemon';
   /** Payload cap in bytes; at most MAX_PAYLOAD_BYTES (the default). */
   maxPayloadBytes?: number;
+  /**
+   * Payload cap in bytes of the first frame of the stream only (at most maxPayloadBytes, the
+   * default). The daemon sets MAX_HELLO_PAYLOAD_BYTES: the first frame must be a small Hello, and a
+   * peer that has not authenticated must not make it buffer megabytes.
+   */
+  firstFrameMaxPayloadBytes?: number;
 }
 
 /**
@@ -84,11 +90,15 @@ export class FrameDecoder {
   private readonly onUnknown: 'throw' | 'skip';
   private readonly from: 'client' | 'daemon' | undefined;
   private readonly maxPayload: number;
+  private readonly firstMaxPayload: number;
+  /** Frame headers consumed so far (the first frame may have its own cap). */
+  private frames = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
     this.onUnknown = options.onUnknown ?? 'throw';
     this.from = options.from;
     this.maxPayload = Math.min(options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
+    this.firstMaxPayload = Math.min(options.firstFrameMaxPayloadBytes ?? this.maxPayload, this.maxPayload);
   }
 
   /** Bytes received but not yet part of a decoded (or skipped) frame. */
@@ -178,8 +188,11 @@ export class FrameDecoder {
     }
     if (n >= 6) {
       const length = h.readUInt32BE(2);
-      if (length > this.maxPayload) {
-        throw new ProtocolError('TOO_LARGE', `frame length ${length} is over the ${this.maxPayload}-byte cap`);
+      const first = this.frames === 0 && this.firstMaxPayload < this.maxPayload;
+      const cap = first ? this.firstMaxPayload : this.maxPayload;
+      if (length > cap) {
+        const what = first ? 'first frame (the Hello)' : 'frame';
+        throw new ProtocolError('TOO_LARGE', `${what} length ${length} is over the ${cap}-byte cap`);
       }
     }
     if (n < HEADER_BYTES) return false;
@@ -190,6 +203,7 @@ export class FrameDecoder {
       throw new ProtocolError('UNKNOWN_TYPE', what);
     }
     this.discard(HEADER_BYTES);
+    this.frames++;
     this.pending = { code, name, length: h.readUInt32BE(2) };
     return true;
   }

@@ -2,6 +2,8 @@ import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
   FrameDecoder,
+  LIMITS,
+  MAX_HELLO_PAYLOAD_BYTES,
   MAX_PAYLOAD_BYTES,
   MessageType,
   PROTOCOL_VERSION,
@@ -159,6 +161,24 @@ describe('malformed input', () => {
     expect(new FrameDecoder().push(ok)).toEqual([]);
   });
 
+  it('holds the first frame to firstFrameMaxPayloadBytes (the daemon: Hello before anything else), from its header alone', () => {
+    const daemonSide = (): FrameDecoder => new FrameDecoder({ from: 'client', firstFrameMaxPayloadBytes: MAX_HELLO_PAYLOAD_BYTES });
+    const over = rawFrame(MessageType.Hello, Buffer.alloc(0), MAX_HELLO_PAYLOAD_BYTES + 1).subarray(0, 6);
+    const err = protocolError(() => daemonSide().push(over));
+    expect(err.code).toBe('TOO_LARGE');
+    expect(err.message).toBe(`first frame (the Hello) length ${MAX_HELLO_PAYLOAD_BYTES + 1} is over the ${MAX_HELLO_PAYLOAD_BYTES}-byte cap`);
+    // any type: an 8 MiB IoData as first frame is refused the same way
+    const io = rawFrame(MessageType.IoData, Buffer.alloc(0), MAX_PAYLOAD_BYTES).subarray(0, 7);
+    expect(protocolError(() => daemonSide().push(io)).code).toBe('TOO_LARGE');
+    // at the cap the decoder waits for the payload; after the first frame the full cap applies
+    const dec = daemonSide();
+    expect(dec.push(rawFrame(MessageType.Hello, Buffer.alloc(0), MAX_HELLO_PAYLOAD_BYTES).subarray(0, 7))).toEqual([]);
+    const second = daemonSide();
+    expect(second.push(encodeFrame(hello))).toEqual([hello]);
+    expect(second.push(rawFrame(MessageType.IoData, Buffer.alloc(0), MAX_PAYLOAD_BYTES).subarray(0, 7))).toEqual([]);
+    expect(second.bufferedBytes).toBe(0);
+  });
+
   it('rejects a stream cut mid-frame at end()', () => {
     const frame = encodeFrame(hello);
     for (const cut of [3, 7, frame.length - 1]) {
@@ -176,11 +196,11 @@ describe('malformed input', () => {
   });
 
   it.each([
-    [MessageType.IoData, { dir: 0, tUs: -1, data: Buffer.from('x') }, 'IoData.tUs: expected a non-negative number'],
+    [MessageType.IoData, { dir: 0, tUs: -1, data: Buffer.from('x') }, 'IoData.tUs: expected an integer in 0…3155760000000000 µs (100 years), got -1'],
     [MessageType.IoData, { dir: 2, tUs: 0, data: Buffer.from('x') }, 'IoData.dir: expected one of 0, 1'],
     [MessageType.IoData, { dir: 0, tUs: 0, data: 'text' }, 'IoData.data: expected binary data'],
     [MessageType.SessionStart, { sessionId: 'XYZ' }, 'SessionStart.sessionId: expected 12 lowercase hex characters'],
-    [MessageType.Resize, { tUs: 0, cols: 1.5, rows: 2 }, 'Resize.cols: expected a non-negative integer'],
+    [MessageType.Resize, { tUs: 0, cols: 1.5, rows: 2 }, 'Resize.cols: expected an integer in 1…65535, got 1.5'],
     [MessageType.Hello, { ...hello, role: 'admin' }, 'Hello.role: expected one of "session", "control"'],
     [MessageType.Request, { id: 1, method: 'x', params: [1] }, 'Request.params: expected a map, got an array'],
     [MessageType.Refused, [1, 2], 'Refused: expected a map as payload'],
@@ -210,6 +230,82 @@ describe('malformed input', () => {
   it('refuses to encode an invalid message', () => {
     const bad = { type: 'Resize', tUs: Number.NaN, cols: 1, rows: 1 } as Message;
     expect(protocolError(() => encodeFrame(bad)).message).toContain('Resize.tUs');
+  });
+});
+
+describe('bounds of client-supplied values (LIMITS)', () => {
+  const start = samples[1] as Extract<Message, { type: 'SessionStart' }>;
+  const { type: _s, ...startFields } = start;
+  const base: Record<string, Record<string, unknown>> = {
+    Hello: { ...hello, type: undefined },
+    SessionStart: startFields,
+    IoData: { dir: 0, tUs: 0, data: Buffer.from('x') },
+    Resize: { tUs: 0, cols: 80, rows: 24 },
+    Gap: { tUs: 0, lostBytes: 0, reason: 'r' },
+    SessionEnd: { tUs: 0, exitCode: 0, signal: null },
+    Request: { id: 0, method: 'm', params: {} },
+    Welcome: { protocolVersion: PROTOCOL_VERSION, daemonVersion: 'v', daemonPid: 1 },
+    Event: { sessionId: '', kind: 'k', data: {} },
+  };
+  const decode = (name: keyof typeof MessageType, field: string, value: unknown): Message[] =>
+    decodeAll(rawFrame(MessageType[name], pack({ ...base[name], [field]: value })));
+  const refusal = (name: keyof typeof MessageType, field: string, value: unknown): string => {
+    const err = protocolError(() => decode(name, field, value));
+    expect(err.code).toBe('INVALID');
+    return err.message;
+  };
+  const PID = `an integer in 1…${2 ** 31 - 1}`;
+  const T = 'an integer in 0…3155760000000000 µs (100 years)';
+
+  // [message, field, largest/smallest accepted, refused, expected text]
+  it.each([
+    ['SessionEnd', 'exitCode', [0, 255, null], [99999, -1, 256, 1.5], 'an integer in 0…255 or nil'],
+    ['SessionEnd', 'signal', [1, 127, null], [0, 128, 9.5], 'an integer in 1…127 or nil'],
+    ['SessionEnd', 'tUs', [0, LIMITS.maxTUs], [LIMITS.maxTUs + 1, 2 ** 64 - 1, -1, 0.5, Number.POSITIVE_INFINITY], T],
+    ['IoData', 'tUs', [0, LIMITS.maxTUs], [2 ** 64 - 1, 1e300, 10.25], T],
+    ['Resize', 'tUs', [LIMITS.maxTUs], [LIMITS.maxTUs + 1], T],
+    ['Gap', 'tUs', [LIMITS.maxTUs], [-5], T],
+    ['Resize', 'cols', [1, 65535], [0, 65536, 1e9], 'an integer in 1…65535'],
+    ['Resize', 'rows', [1, 65535], [0, 65536], 'an integer in 1…65535'],
+    ['SessionStart', 'cols', [1, 65535], [0, 70000], 'an integer in 1…65535'],
+    ['SessionStart', 'rows', [1, 65535], [0, 70000], 'an integer in 1…65535'],
+    ['SessionStart', 'startedAtMs', [0, 253_402_300_799_999], [253_402_300_800_000, -1, 1.5, 2 ** 64 - 1], 'an integer in 0…253402300799999 ms (Unix time)'],
+    ['SessionStart', 'shellPid', [1, 2 ** 31 - 1], [0, 2 ** 31, -1], PID],
+    ['SessionStart', 'clientPid', [1, 2 ** 31 - 1], [0, 2 ** 32], PID],
+    ['Hello', 'pid', [1, 2 ** 31 - 1], [0, 2 ** 31], PID],
+    ['Welcome', 'daemonPid', [1], [0, 2 ** 40], PID],
+    ['Gap', 'lostBytes', [0, Number.MAX_SAFE_INTEGER], [-1, 2 ** 53, 0.5], 'a non-negative integer'],
+    ['Request', 'id', [0, Number.MAX_SAFE_INTEGER], [-1, 2 ** 64 - 1], 'a non-negative integer'],
+  ] as const)('%s.%s: accepts %j, refuses %j', (name, field, accepted, refused, expected) => {
+    for (const v of accepted) expect(decode(name, field, v)[0]).toMatchObject({ type: name, [field]: v });
+    for (const v of refused) expect(refusal(name, field, v)).toBe(`${name}.${field}: expected ${expected}, got ${String(v)}`);
+  });
+
+  it.each([
+    ['SessionStart', 'cwd', LIMITS.maxPathBytes],
+    ['SessionStart', 'shell', LIMITS.maxPathBytes],
+    ['SessionStart', 'tty', LIMITS.maxPathBytes],
+    ['SessionStart', 'term', LIMITS.maxNameBytes],
+    ['SessionStart', 'hostname', LIMITS.maxNameBytes],
+    ['SessionStart', 'nonce', LIMITS.maxNameBytes],
+    ['SessionStart', 'integration', LIMITS.maxTextBytes],
+    ['Hello', 'token', LIMITS.maxNameBytes],
+    ['Hello', 'clientVersion', LIMITS.maxNameBytes],
+    ['Gap', 'reason', LIMITS.maxTextBytes],
+    ['Request', 'method', LIMITS.maxNameBytes],
+    ['Event', 'kind', LIMITS.maxNameBytes],
+    ['Welcome', 'daemonVersion', LIMITS.maxNameBytes],
+  ] as const)('%s.%s: at most %i bytes of UTF-8', (name, field, max) => {
+    expect(decode(name, field, 'a'.repeat(max))).toHaveLength(1);
+    expect(refusal(name, field, 'a'.repeat(max + 1))).toBe(`${name}.${field}: expected a string of at most ${max} bytes, got a string of ${max + 1} chars`);
+    // counted in bytes, not characters: 'é' is 2 bytes
+    expect(refusal(name, field, 'é'.repeat(max / 2 + 1))).toContain(`at most ${max} bytes`);
+    expect(decode(name, field, 'é'.repeat(max / 2))).toHaveLength(1);
+  });
+
+  it('the senders refuse to encode what the daemon would refuse', () => {
+    const bad = { type: 'SessionEnd', tUs: 1, exitCode: 99999, signal: null } as Message;
+    expect(protocolError(() => encodeFrame(bad)).message).toBe('SessionEnd.exitCode: expected an integer in 0…255 or nil, got 99999');
   });
 });
 

@@ -12,7 +12,8 @@
  *
  * - magic: the two bytes 0x4f 0x4d ("OM"); anything else is a protocol error.
  * - length: size of the payload in bytes, not counting the 7 header bytes; at most
- *   MAX_PAYLOAD_BYTES, checked before a byte of the payload is buffered.
+ *   MAX_PAYLOAD_BYTES (MAX_HELLO_PAYLOAD_BYTES for the first frame a client sends, its Hello),
+ *   checked before a byte of the payload is buffered.
  * - type: a code from MessageType. Client→daemon codes are 0x01…0x7f, daemon→client 0x81…0xff.
  * - payload: a MessagePack map of the message's fields (the `type` field below is the header byte,
  *   it is not repeated in the payload). Unknown extra keys are ignored, so adding an optional field
@@ -30,6 +31,40 @@ export const PROTOCOL_VERSION = 1;
 
 /** Largest payload a frame may carry, in bytes (8 MiB). Larger length fields are a protocol error. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Largest payload of the first frame of a connection on the daemon's side, in bytes (16 KiB). The
+ * first frame must be a Hello (about 150 bytes), and until it is accepted the peer is nobody: a
+ * larger length field is a protocol error before any of the payload is buffered, so connections
+ * that never authenticate cannot make the daemon hold more than this each.
+ */
+export const MAX_HELLO_PAYLOAD_BYTES = 16 * 1024;
+
+/**
+ * Bounds of the values in payloads, enforced on decode (and encode) by schema.ts; a value outside
+ * them is a protocol error naming the field and the bound. Strings are measured in UTF-8 bytes.
+ * Tightening one is a protocol change; loosening one is not, as long as the store can hold it.
+ */
+export const LIMITS = {
+  /** Largest `tUs`: µs since session start, 100 years. (The store keeps u64 µs; 2^64-1 was once accepted and lost.) */
+  maxTUs: 100 * 365.25 * 24 * 3600 * 1_000_000,
+  /** Largest `startedAtMs`, Unix ms: 9999-12-31T23:59:59.999Z, the last instant with a 4-digit ISO year (session directories are named by it). */
+  maxUnixMs: 253_402_300_799_999,
+  /** Largest process id: pid_t is a signed 32-bit integer (and 0 is no process). */
+  maxPid: 2 ** 31 - 1,
+  /** Largest exit code: wait(2) keeps 8 bits. */
+  maxExitCode: 255,
+  /** Largest signal number: a shell reports death by signal n as exit status 128 + n, at most 255. */
+  maxSignal: 127,
+  /** Largest terminal width or height, in cells: struct winsize holds unsigned shorts. */
+  maxCells: 65_535,
+  /** Longest path (shell, tty, cwd), in bytes: PATH_MAX. */
+  maxPathBytes: 4096,
+  /** Longest name or version (token, term, hostname, method, kind, ...), in bytes. */
+  maxNameBytes: 256,
+  /** Longest short text for humans (Gap.reason, SessionStart.integration), in bytes. */
+  maxTextBytes: 1024,
+} as const;
 
 /** The two magic bytes that open every frame, "OM" (0x4f 0x4d), as a big-endian u16. */
 export const FRAME_MAGIC = 0x4f4d;

@@ -1,10 +1,11 @@
 /**
  * Hand-written validators for every payload. Each one reads the known fields of a decoded map and
  * builds a fresh object in a fixed key order (which makes encoding deterministic and drops unknown
- * extra keys), or throws ProtocolError naming the field: `IoData.tUs: expected a non-negative number`.
+ * extra keys), or throws ProtocolError naming the field and its bound (LIMITS in messages.ts):
+ * `SessionEnd.exitCode: expected an integer in 0…255 or nil, got 99999`.
  */
 import { ProtocolError } from './errors.js';
-import { PROTOCOL_VERSION, type MessageName, type PayloadOf, type Role } from './messages.js';
+import { LIMITS, PROTOCOL_VERSION, type MessageName, type PayloadOf, type Role } from './messages.js';
 
 const HEX12 = /^[0-9a-f]{12}$/;
 const ROLES: readonly Role[] = ['session', 'control'];
@@ -39,28 +40,48 @@ class Fields {
     throw new ProtocolError('INVALID', `${this.name}.${field}: expected ${expected}, got ${describe(this.p[field])}`);
   }
 
-  /** A finite number >= 0 (times in µs/ms may be fractional). */
-  num(field: string): number {
+  /** An integer in min…max; `unit` (e.g. 'µs') goes into the error message. */
+  int(field: string, min: number, max: number, unit = ''): number {
     const v = this.p[field];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(field, 'a non-negative number');
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(field, `an integer in ${min}…${max}${unit ? ` ${unit}` : ''}`);
+    }
     return v;
   }
 
-  /** An integer in 0…2^53-1 (counts, pids, sizes, ids). */
+  /** An integer in min…max, or nil. */
+  intOrNull(field: string, min: number, max: number): number | null {
+    const v = this.p[field];
+    if (v === null) return null;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(field, `an integer in ${min}…${max} or nil`);
+    return v;
+  }
+
+  /** A time in µs since session start: an integer in 0…LIMITS.maxTUs. */
+  tUs(field: string): number {
+    return this.int(field, 0, LIMITS.maxTUs, 'µs (100 years)');
+  }
+
+  /** A process id: 1…LIMITS.maxPid. */
+  pid(field: string): number {
+    return this.int(field, 1, LIMITS.maxPid);
+  }
+
+  /** An integer in 0…2^53-1 (counts, byte counts, ids). */
   uint(field: string): number {
     const v = this.p[field];
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(field, 'a non-negative integer');
     return v;
   }
 
-  /** A non-negative integer or null. */
-  uintOrNull(field: string): number | null {
-    return this.p[field] === null ? null : this.uint(field);
-  }
-
-  str(field: string): string {
+  /** A string of at most `maxBytes` UTF-8 bytes (no cap when omitted: the frame's cap bounds it). */
+  str(field: string, maxBytes = Infinity): string {
     const v = this.p[field];
     if (typeof v !== 'string') this.fail(field, 'a string');
+    // A UTF-16 code unit is 1 to 3 UTF-8 bytes: count bytes only when the length cannot decide.
+    if (v.length > maxBytes || (v.length * 3 > maxBytes && Buffer.byteLength(v, 'utf8') > maxBytes)) {
+      this.fail(field, `a string of at most ${maxBytes} bytes`);
+    }
     return v;
   }
 
@@ -99,8 +120,8 @@ class Fields {
     return v;
   }
 
-  optionalStr(field: string): string | undefined {
-    return this.p[field] === undefined ? undefined : this.str(field);
+  optionalStr(field: string, maxBytes = Infinity): string | undefined {
+    return this.p[field] === undefined ? undefined : this.str(field, maxBytes);
   }
 
   raw(field: string): unknown {
@@ -110,39 +131,48 @@ class Fields {
 
 type Validators = { [N in MessageName]: (f: Fields) => PayloadOf<N> };
 
+const { maxUnixMs, maxExitCode, maxSignal, maxCells, maxPathBytes: PATH, maxNameBytes: NAME, maxTextBytes: TEXT } = LIMITS;
+/** protocolVersion is a frozen field: wide enough for any future version. */
+const MAX_VERSION = 2 ** 32 - 1;
+
 const VALIDATORS: Validators = {
   Hello: (f) => ({
-    protocolVersion: f.uint('protocolVersion'),
-    token: f.str('token'),
+    protocolVersion: f.int('protocolVersion', 0, MAX_VERSION),
+    token: f.str('token', NAME),
     role: f.oneOf('role', ROLES),
-    clientVersion: f.str('clientVersion'),
-    pid: f.uint('pid'),
+    clientVersion: f.str('clientVersion', NAME),
+    pid: f.pid('pid'),
   }),
   SessionStart: (f) => ({
     sessionId: f.sessionId('sessionId'),
     resume: f.bool('resume'),
-    startedAtMs: f.num('startedAtMs'),
-    shell: f.str('shell'),
-    shellPid: f.uint('shellPid'),
-    clientPid: f.uint('clientPid'),
-    tty: f.str('tty'),
-    cwd: f.str('cwd'),
-    term: f.str('term'),
-    cols: f.uint('cols'),
-    rows: f.uint('rows'),
-    hostname: f.str('hostname'),
-    nonce: f.optionalStr('nonce'),
-    integration: f.optionalStr('integration'),
+    startedAtMs: f.int('startedAtMs', 0, maxUnixMs, 'ms (Unix time)'),
+    shell: f.str('shell', PATH),
+    shellPid: f.pid('shellPid'),
+    clientPid: f.pid('clientPid'),
+    tty: f.str('tty', PATH),
+    cwd: f.str('cwd', PATH),
+    term: f.str('term', NAME),
+    cols: f.int('cols', 1, maxCells),
+    rows: f.int('rows', 1, maxCells),
+    hostname: f.str('hostname', NAME),
+    nonce: f.optionalStr('nonce', NAME),
+    integration: f.optionalStr('integration', TEXT),
   }),
-  IoData: (f) => ({ dir: f.oneOf('dir', [0, 1] as const), tUs: f.num('tUs'), data: f.bytes('data') }),
-  Resize: (f) => ({ tUs: f.num('tUs'), cols: f.uint('cols'), rows: f.uint('rows') }),
-  Gap: (f) => ({ tUs: f.num('tUs'), lostBytes: f.uint('lostBytes'), reason: f.str('reason') }),
-  SessionEnd: (f) => ({ tUs: f.num('tUs'), exitCode: f.uintOrNull('exitCode'), signal: f.uintOrNull('signal') }),
-  Request: (f) => ({ id: f.uint('id'), method: f.str('method'), params: f.map('params') }),
+  IoData: (f) => ({ dir: f.oneOf('dir', [0, 1] as const), tUs: f.tUs('tUs'), data: f.bytes('data') }),
+  Resize: (f) => ({ tUs: f.tUs('tUs'), cols: f.int('cols', 1, maxCells), rows: f.int('rows', 1, maxCells) }),
+  Gap: (f) => ({ tUs: f.tUs('tUs'), lostBytes: f.uint('lostBytes'), reason: f.str('reason', TEXT) }),
+  SessionEnd: (f) => ({
+    tUs: f.tUs('tUs'),
+    exitCode: f.intOrNull('exitCode', 0, maxExitCode),
+    signal: f.intOrNull('signal', 1, maxSignal),
+  }),
+  Request: (f) => ({ id: f.uint('id'), method: f.str('method', NAME), params: f.map('params') }),
+  // Daemon → client: numbers bounded alike; free text (Response.error, Refused.message) only by the frame's cap.
   Welcome: (f) => ({
-    protocolVersion: f.uint('protocolVersion'),
-    daemonVersion: f.str('daemonVersion'),
-    daemonPid: f.uint('daemonPid'),
+    protocolVersion: f.int('protocolVersion', 0, MAX_VERSION),
+    daemonVersion: f.str('daemonVersion', NAME),
+    daemonPid: f.pid('daemonPid'),
   }),
   Response: (f) => {
     const out: PayloadOf<'Response'> = { id: f.uint('id'), ok: f.bool('ok') };
@@ -152,7 +182,7 @@ const VALIDATORS: Validators = {
     if (error !== undefined) out.error = error;
     return out;
   },
-  Event: (f) => ({ sessionId: f.sessionId('sessionId', true), kind: f.str('kind'), data: f.map('data') }),
+  Event: (f) => ({ sessionId: f.sessionId('sessionId', true), kind: f.str('kind', NAME), data: f.map('data') }),
   Refused: (f) => ({ message: f.str('message') }),
 };
 

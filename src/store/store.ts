@@ -8,6 +8,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { StoreError, UsageError } from '../common/errors.js';
+import { makeDirs } from '../common/fs.js';
 import { sessionsDir } from '../common/paths.js';
 import { EVENTS_FILE, appendEvent } from './events.js';
 import {
@@ -129,7 +130,7 @@ export class SessionStore {
     };
     const dir = join(this.root, sessionDirName(meta.id, startedAt));
     try {
-      mkdirSync(this.root, { recursive: true, mode: 0o700 });
+      makeDirs(this.root, 0o700);
       mkdirSync(dir, { mode: 0o700 });
     } catch (err) {
       throw new StoreError(`cannot create ${dir}: ${(err as Error).message}`, { cause: err });

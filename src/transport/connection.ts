@@ -3,7 +3,7 @@
  * decoded messages in, backpressure, and one close notification.
  */
 import type { Socket } from 'node:net';
-import { FrameDecoder, ProtocolError, encodeFrame, type Message } from '../protocol/index.js';
+import { FrameDecoder, MAX_HELLO_PAYLOAD_BYTES, ProtocolError, encodeFrame, type Message } from '../protocol/index.js';
 import { Emitter } from './emitter.js';
 import type { Connection, Disposable } from './transport.js';
 
@@ -31,7 +31,10 @@ export class SocketConnection implements Connection {
   private held: Message[] = [];
   /** Set once close(), destroy() or a protocol error started the end of the connection. */
   private ending = false;
-  /** Set after a protocol error or destroy(): incoming bytes are discarded, nothing more is delivered. */
+  /**
+   * Set after a protocol error, destroy(), or close() on the daemon's side: incoming bytes are
+   * discarded (or no longer read), nothing more is delivered.
+   */
   private dead = false;
   private isClosed = false;
   private error: Error | undefined;
@@ -41,8 +44,11 @@ export class SocketConnection implements Connection {
     private readonly socket: Socket,
     private readonly options: SocketConnectionOptions,
   ) {
+    // On the daemon's side the first frame (the Hello) gets a small cap: see MAX_HELLO_PAYLOAD_BYTES.
     this.decoder = new FrameDecoder(
-      options.peer === 'client' ? { from: 'client', onUnknown: 'throw' } : { from: 'daemon', onUnknown: 'skip' },
+      options.peer === 'client'
+        ? { from: 'client', onUnknown: 'throw', firstFrameMaxPayloadBytes: MAX_HELLO_PAYLOAD_BYTES }
+        : { from: 'daemon', onUnknown: 'skip' },
     );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -87,6 +93,7 @@ export class SocketConnection implements Connection {
 
   close(): void {
     if (this.closed) return;
+    if (this.options.peer === 'client') return this.hangUp();
     this.ending = true;
     this.socket.end();
     this.startGrace();
@@ -161,15 +168,32 @@ export class SocketConnection implements Connection {
     this.error ??= err;
     this.dead = true;
     this.held = [];
-    this.socket.resume(); // keep reading (and discarding) so the peer's close is seen
     if (this.options.peer === 'client' && this.socket.writable && !this.ending) {
-      this.ending = true;
-      this.socket.end(encodeFrame({ type: 'Refused', message: err.message }));
-      this.startGrace();
+      this.hangUp(encodeFrame({ type: 'Refused', message: err.message }));
     } else {
       this.ending = true;
       this.socket.destroy();
     }
+  }
+
+  /**
+   * The daemon's way to end a connection it wants nothing more from (a protocol error, a refused
+   * Hello, a SessionEnd, shutdown): stop reading, write out what is queued (and `last`), then
+   * destroy the socket, without waiting for the peer to close. Reading on would make the daemon
+   * receive (and throw away) whatever a hostile peer still sends, megabytes per connection; and
+   * a Unix socket's writes are already in the peer's receive queue when they finish, so the
+   * peer reads them even though we close first (it then sees ECONNRESET if it sent more).
+   * A peer that does not read gets closeGraceMs for the write to finish.
+   */
+  private hangUp(last?: Buffer): void {
+    this.ending = true;
+    this.dead = true;
+    this.held = [];
+    this.socket.pause();
+    const destroy = (): void => void this.socket.destroy();
+    if (last) this.socket.end(last, destroy);
+    else this.socket.end(destroy);
+    this.startGrace();
   }
 
   /** A peer that neither reads nor closes must not keep the socket (and our buffers) forever. */

@@ -3,7 +3,8 @@
  * the user and writable by nobody else. Otherwise another local user could replace the socket (and
  * read what omnish sends) or plant a token.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { makeDirs } from '../common/fs.js';
 import { InsecurePathError } from './errors.js';
 
 /** The current uid, or undefined where the platform has none (Windows). */
@@ -22,10 +23,10 @@ export function octalMode(mode: number): string {
  * hide a real problem; the error says what to run instead.
  * @param dir - absolute path of the directory
  * @throws InsecurePathError if it is not a directory, not owned by the current uid, or group/other-writable
- * @throws the fs error (e.g. EACCES) if it cannot be created or inspected
+ * @throws the fs error (e.g. EACCES, or ENOENT under /proc) if it cannot be created or inspected
  */
 export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir, 0o700);
   // stat, not lstat: a symlinked runtime directory is fine as long as its target is private.
   const st = statSync(dir);
   if (!st.isDirectory()) throw new InsecurePathError(`${dir} is not a directory`, dir);

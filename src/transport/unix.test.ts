@@ -7,7 +7,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FrameDecoder, ProtocolError, encodeFrame, type Message } from '../protocol/index.js';
+import { FrameDecoder, MAX_HELLO_PAYLOAD_BYTES, MessageType, ProtocolError, encodeFrame, type Message } from '../protocol/index.js';
 import { ConnectError, DaemonRunningError, InsecurePathError } from './errors.js';
 import type { Connection, TransportServer } from './transport.js';
 import { UnixTransport, connectUnix, listenUnix } from './unix.js';
@@ -229,6 +229,47 @@ describe('UnixTransport', () => {
     expect(await clientClosed).toBeUndefined();
     expect(existsSync(sock)).toBe(false);
     expect(conn.send(hello)).toBe(false);
+  });
+
+  it('refuses a first frame over the Hello cap from its header, before reading the payload', async () => {
+    const { closes, received } = await echoDaemon();
+    const raw: Socket = createConnection(sock);
+    cleanups.push(() => raw.destroy());
+    const chunks: Buffer[] = [];
+    raw.on('data', (c: Buffer) => chunks.push(c));
+    const rawClosed = within(new Promise((resolve) => raw.once('close', resolve)), 'the peer to be closed');
+    const header = Buffer.from([0x4f, 0x4d, 0, 0, 0, 0, MessageType.Hello]);
+    header.writeUInt32BE(MAX_HELLO_PAYLOAD_BYTES + 1, 2);
+    raw.end(header); // the header alone: the payload never comes, the refusal must not wait for it
+    await rawClosed;
+    expect(new FrameDecoder().push(Buffer.concat(chunks))).toEqual([
+      { type: 'Refused', message: `first frame (the Hello) length ${MAX_HELLO_PAYLOAD_BYTES + 1} is over the ${MAX_HELLO_PAYLOAD_BYTES}-byte cap` },
+    ]);
+    await until(() => closes.length > 0, 'the daemon side to close');
+    expect((closes[0] as ProtocolError).code).toBe('TOO_LARGE');
+    expect(received).toEqual([]);
+  });
+
+  it("drops what a peer sends after the daemon's close(): a refused Hello cannot be followed by data", async () => {
+    const received: Message[] = [];
+    const server = await listenUnix(sock, (conn) =>
+      conn.onMessage((m) => {
+        received.push(m);
+        if (m.type === 'Hello') {
+          conn.send({ type: 'Refused', message: 'bad auth token' });
+          conn.close();
+        }
+      }),
+    );
+    cleanups.push(() => server.close());
+    const conn = await client();
+    const refused = nextMessage(conn);
+    // Pipelined in one write: Hello, then a Request the daemon must never see.
+    conn.send(hello);
+    conn.send({ type: 'Request', id: 1, method: 'after-refusal', params: {} });
+    expect(await refused).toEqual({ type: 'Refused', message: 'bad auth token' });
+    await closed(conn);
+    expect(received.map((m) => m.type)).toEqual(['Hello']);
   });
 
   it('reports a frame cut by the peer closing as a ProtocolError', async () => {

@@ -1,0 +1,134 @@
+/**
+ * What a peer that has not authenticated can cost the real omnishd, and what the daemon makes of
+ * out-of-range values from one that has: both end that one connection with a Refused naming why.
+ */
+import { readFileSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { pack } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { FrameDecoder, MAX_HELLO_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES, MessageType, PROTOCOL_VERSION, encodeFrame, type Message } from '../src/protocol/index.js';
+import { omnish, startDaemon, waitDaemon } from './helpers/daemon.js';
+import { useTestDir } from './helpers/fixture.js';
+import { testEnv, waitUntil } from './helpers/term.js';
+
+const dir = useTestDir();
+const socket = (): string => testEnv(dir.path).OMNISH_SOCKET!;
+
+/** Resident set size of a process, in bytes. */
+function rssBytes(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb[1]) * 1024;
+}
+
+/** A raw connection to the daemon that collects what it answers and notes when it is closed. */
+function rawPeer(): { sock: Socket; received: () => Message[]; closed: Promise<void> } {
+  const sock = createConnection(socket());
+  const chunks: Buffer[] = [];
+  sock.on('data', (c: Buffer) => chunks.push(c));
+  sock.on('error', () => undefined); // EPIPE/ECONNRESET once the daemon closes: expected here
+  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
+  return { sock, received: () => new FrameDecoder({ from: 'daemon', onUnknown: 'skip' }).push(Buffer.concat(chunks)), closed };
+}
+
+/** A frame with a hand-made header and payload (MessagePack of `payload`), bypassing encodeFrame's validation. */
+function rawFrame(code: number, payload: unknown): Buffer {
+  const body = pack(payload);
+  const h = Buffer.from([0x4f, 0x4d, 0, 0, 0, 0, code]);
+  h.writeUInt32BE(body.length, 2);
+  return Buffer.concat([h, body]);
+}
+
+async function runningDaemon(): Promise<number> {
+  startDaemon(dir.path);
+  return waitDaemon(dir.path);
+}
+
+describe('limits before authentication', () => {
+  it('refuses 100 connections that each open with an 8 MiB frame, and its memory stays at its baseline', { timeout: 90_000 }, async () => {
+    const pid = await runningDaemon();
+    const baseline = rssBytes(pid);
+    // One 8 MiB payload shared by every peer (the test itself must not hold 800 MB).
+    const header = Buffer.from([0x4f, 0x4d, 0, 0, 0, 0, MessageType.Hello]);
+    header.writeUInt32BE(MAX_PAYLOAD_BYTES, 2);
+    const payload = Buffer.alloc(MAX_PAYLOAD_BYTES, 0x61);
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
+    try {
+      const peers = Array.from({ length: 100 }, () => {
+        const p = rawPeer();
+        p.sock.write(header);
+        p.sock.write(payload);
+        return p;
+      });
+      await waitUntil(() => peers.every((p) => p.received().length > 0) || undefined, 'a Refused on every hostile connection', 30_000);
+      for (const p of peers) {
+        expect(p.received()).toEqual([
+          { type: 'Refused', message: `first frame (the Hello) length ${MAX_PAYLOAD_BYTES} is over the ${MAX_HELLO_PAYLOAD_BYTES}-byte cap` },
+        ]);
+        p.sock.destroy();
+      }
+      await Promise.all(peers.map((p) => p.closed));
+    } finally {
+      clearInterval(sampler);
+    }
+    const after = rssBytes(pid);
+    // Before the cap the daemon buffered every payload: 307 → 864 MB, still 888 MB after the close.
+    const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
+    const figures = `baseline ${mb(baseline)}, peak ${mb(peak)}, after ${mb(after)}`;
+    expect(peak - baseline, figures).toBeLessThan(30 * 2 ** 20);
+    expect(after - baseline, figures).toBeLessThan(30 * 2 ** 20);
+    // The daemon still serves.
+    expect(omnish(dir.path, ['status', '--json']).status).toBe(0);
+  });
+
+  it('drops a connection that never says Hello', { timeout: 20_000 }, async () => {
+    await runningDaemon();
+    const peer = rawPeer();
+    const t0 = Date.now();
+    await peer.closed;
+    expect(peer.received()).toEqual([{ type: 'Refused', message: 'no Hello within 5 s' }]);
+    expect(Date.now() - t0).toBeGreaterThan(4000);
+  });
+});
+
+describe('out-of-range values from an authenticated client', () => {
+  /** A session connection past Welcome and SessionStart, on which `bad` is then sent. */
+  async function sessionThenSend(bad: Buffer): Promise<Message[]> {
+    await runningDaemon();
+    const token = readFileSync(join(socket(), '..', 'token'), 'utf8').trim();
+    const peer = rawPeer();
+    peer.sock.write(encodeFrame({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, token, role: 'session', clientVersion: 't', pid: process.pid }));
+    await waitUntil(() => peer.received().length > 0 || undefined, 'Welcome');
+    expect(peer.received()[0]?.type).toBe('Welcome');
+    peer.sock.write(
+      encodeFrame({
+        type: 'SessionStart', sessionId: '0123456789ab', resume: false, startedAtMs: Date.now(), shell: '/bin/sh', shellPid: process.pid,
+        clientPid: process.pid, tty: '', cwd: '/', term: 'dumb', cols: 80, rows: 24, hostname: 'test',
+      }),
+    );
+    peer.sock.write(bad);
+    await peer.closed;
+    return peer.received().slice(1);
+  }
+
+  it('an exit code of 99999 ends the connection with a Refused naming the field and its bound', async () => {
+    const bad = rawFrame(MessageType.SessionEnd, { tUs: 10, exitCode: 99999, signal: null });
+    expect(await sessionThenSend(bad)).toEqual([{ type: 'Refused', message: 'SessionEnd.exitCode: expected an integer in 0…255 or nil, got 99999' }]);
+  });
+
+  it('a timestamp of 2^64-1 µs is refused, not silently dropped', async () => {
+    // msgpack uint64 0xffffffffffffffff, written by hand: JavaScript numbers cannot spell it exactly.
+    // {dir: 0, tUs: <uint64 0xff..ff>, data: <bin "x">}
+    const body = Buffer.concat([
+      Buffer.from([0x83, 0xa3, ...Buffer.from('dir'), 0x00, 0xa3, ...Buffer.from('tUs'), 0xcf]),
+      Buffer.alloc(8, 0xff),
+      Buffer.from([0xa4, ...Buffer.from('data'), 0xc4, 0x01, 0x78]),
+    ]);
+    const h = Buffer.from([0x4f, 0x4d, 0, 0, 0, 0, MessageType.IoData]);
+    h.writeUInt32BE(body.length, 2);
+    const [refused] = await sessionThenSend(Buffer.concat([h, body]));
+    expect(refused).toMatchObject({ type: 'Refused', message: expect.stringMatching(/^IoData\.tUs: expected an integer in 0…\d+ µs/) as string });
+  });
+});
