@@ -36,9 +36,10 @@ describe('bash: PROMPT_COMMAND', () => {
     const s = start('bash', { rc: `${PS1}PROMPT_COMMAND='printf "<pc>"'\n` });
     await s.prompt();
     await s.run(`PROMPT_COMMAND+=('printf "<late>"')`);
-    // At this prompt the new entry ran after our tail: the next command line goes unmarked
-    // rather than taking the entry's commands for its own.
-    expect(kinds(await s.run('true'))).toEqual(['P', '7', 'A', 'B']);
+    // At this prompt the new entry ran after our tail. PS0 marks the next command line all the
+    // same (the DEBUG trap, used where PS0 cannot mark a line, would have skipped it rather than
+    // take the entry's commands for its own).
+    expect(kinds(await s.run('true'))).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
     const since = s.length;
     expect(kinds(await s.run('false'))).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
     const late = s.text().indexOf('<pc><late>', since);
