@@ -3,13 +3,25 @@
  * starts them (integrationFor), with rc files in a private HOME. Assertions are on the marks in
  * the raw bytes the shell wrote.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scriptPath, type IntegratedShell } from './launch.js';
-import { kinds, lastPromptText, latin1, RC, start, stopAll } from './testing.js';
+import { commandOutput, kinds, lastPromptText, latin1, RC, start, stopAll } from './testing.js';
 
 afterEach(stopAll);
+
+/**
+ * `sh spy.sh OUT`: writes to OUT the environment and argv of every process it can read, then the
+ * nonce file named in its parent shell's environment (and what else is in that directory).
+ */
+const SPY = `for p in /proc/[0-9]*; do
+  tr '\\0' '\\n' <"$p/environ"; tr '\\0' ' ' <"$p/cmdline"; echo
+done >"$1" 2>/dev/null
+f=$(tr '\\0' '\\n' </proc/$PPID/environ | sed -n 's/^OMNISH_NONCE_FILE=//p')
+echo "file=$f" >>"$1"
+cat "$f" "\${f%/*}"/* >>"$1" 2>&1
+`;
 
 const host = hostname();
 const SHELLS: IntegratedShell[] = ['bash', 'zsh', 'fish'];
@@ -123,20 +135,28 @@ describe.each(SHELLS)('%s with omnish integration', (shell) => {
     expect(s.foreignMarks(since).map((p) => p.mark)).toContainEqual({ kind: 'D', exit: '0' });
   });
 
-  it('keeps the nonce out of the environment of programs', async () => {
-    // bash and zsh take it out before the user's rc files run; fish only after config.fish
-    // (--init-command runs last), so only programs run from the prompt are checked there.
-    const rc = shell === 'fish' ? undefined : `${RC[shell][1]}env > rcenv.txt\n`;
-    const s = start(shell, { rc });
+  it('keeps the nonce out of every environment and argv, and its file is gone before programs run', async () => {
+    // A program that looks where programs can look: the environment and argv of every process
+    // (/proc keeps the environment a process started with, whatever the shell unset since), and the
+    // nonce file whose path the shell got. bash and zsh read the file before the user's rc files
+    // run; fish only after config.fish (--init-command runs last), so there only programs run from
+    // the prompt are checked.
+    const rc = shell === 'fish' ? undefined : `${RC[shell][1]}sh ~/spy.sh rc.txt\n`;
+    const s = start(shell, { rc, files: { 'spy.sh': SPY } });
     await s.prompt();
-    await s.run('env > envdump.txt');
-    const dumps = [readFileSync(`${s.home.path}/envdump.txt`, 'utf8')];
-    if (rc) dumps.push(readFileSync(`${s.home.path}/rcenv.txt`, 'utf8'));
+    await s.run('sh ~/spy.sh prompt.txt');
+    const dumps = [readFileSync(`${s.home.path}/prompt.txt`, 'latin1')];
+    if (rc) dumps.push(readFileSync(`${s.home.path}/rc.txt`, 'latin1'));
     for (const dump of dumps) {
-      expect(dump).toContain('HOME=');
+      // The spy did see the shell's environment, and the path of the nonce file in it.
+      expect(dump).toContain(`HOME=${s.home.path}`);
+      expect(dump).toContain(`file=${s.nonceFile?.path}`);
+      expect(dump).toContain('No such file');
       expect(dump).not.toContain(s.nonce);
-      expect(dump).not.toMatch(/^OMNISH_/m);
     }
+    expect(existsSync(s.nonceFile?.path as string)).toBe(false);
+    // Programs do not even get the path: the shell took it out of its environment.
+    expect(await commandOutput(s, "env | grep -c ^OMNISH_ | sed 's/^/count=/'")).toContain('count=0\n');
   });
 
   it('works from `omnish init` in the rc file of a shell omnish did not start (own nonce)', async () => {
