@@ -34,6 +34,53 @@ const MULTILINE: Record<IntegratedShell, { lines: string[]; e: string }> = {
   fish: { lines: ['for i in 1 2', 'echo $i; end'], e: 'for i in 1 2\\x0aecho $i\\x3b end' },
 };
 
+/**
+ * Command lines whose first command is no simple command at top level (a subshell, `time`, `!`...),
+ * with their output and exit status. bash's DEBUG trap never fires at top level for most of them:
+ * only PS0 sees them start.
+ */
+const CONSTRUCTS: Record<IntegratedShell, Array<{ line: string; out: RegExp; exit: string }>> = {
+  bash: [
+    { line: '(echo SUB1; false)', out: /^SUB1\n$/, exit: '1' },
+    { line: 'time (echo SUB2)', out: /^SUB2\n\nreal\t/, exit: '0' },
+    { line: '{ echo BRACE; (exit 3); }', out: /^BRACE\n$/, exit: '3' },
+    { line: '(echo P1) | (cat; exit 4)', out: /^P1\n$/, exit: '4' },
+    { line: '! (echo NOT)', out: /^NOT\n$/, exit: '1' },
+    { line: 'coproc (exit 0); wait $!; echo CO', out: /CO\n$/, exit: '0' },
+    { line: 'time (echo T1; (exit 5))', out: /^T1\n\nreal\t/, exit: '5' },
+  ],
+  zsh: [
+    { line: '(echo SUB1; false)', out: /^SUB1\n$/, exit: '1' },
+    { line: 'time (echo SUB2)', out: /^SUB2\n.*total/s, exit: '0' },
+    { line: '{ echo BRACE; (exit 3); }', out: /^BRACE\n$/, exit: '3' },
+    { line: '(echo P1) | (cat; exit 4)', out: /^P1\n$/, exit: '4' },
+    { line: '! (echo NOT)', out: /^NOT\n$/, exit: '1' },
+    { line: 'coproc (exit 0); wait; echo CO', out: /CO\n$/, exit: '0' },
+  ],
+  fish: [
+    { line: 'begin; echo SUB1; false; end', out: /^SUB1\n$/, exit: '1' },
+    { line: 'time begin; echo SUB2; end', out: /^SUB2\n.*Executed in/s, exit: '0' },
+    { line: "fish --no-config -c 'echo CHILD; exit 3'", out: /^CHILD\n$/, exit: '3' },
+    { line: 'begin; echo P1; end | begin; cat; false; end', out: /^P1\n$/, exit: '1' },
+    { line: 'not begin; echo NOT; end', out: /^NOT\n$/, exit: '1' },
+  ],
+};
+
+describe.each(SHELLS)('%s: every command line is marked', (shell) => {
+  it.each(CONSTRUCTS[shell])('$line: E C, all of its output, D with its status', async ({ line, out, exit }) => {
+    const s = start(shell);
+    await s.prompt();
+    const since = s.length;
+    const output = await commandOutput(s, line);
+    const marks = s.marks(since);
+    expect(kinds(marks)).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
+    expect(marks[0]).toEqual({ kind: 'E', cmd: line.replace(/;/g, '\\x3b') });
+    expect(marks[2]).toEqual({ kind: 'D', exit });
+    // fish writes the window title around a command; the output is what is left.
+    expect(output.replace(/\x1b\]0;[^\x07]*\x07/g, '').replace(/\x1b\[[0-9;?]*[a-zA-Z]|\x1b\(B/g, '')).toMatch(out);
+  });
+});
+
 describe.each(SHELLS)('%s with omnish integration', (shell) => {
   it('marks the first prompt P 7 A B, without D', async () => {
     const s = start(shell);
