@@ -351,6 +351,9 @@ if [[ $- == *i* && -z ${__omnish_installed-} ]]; then
         PS1=$a$p$b
         ;;
     esac
+    # Only with promptvars off does PS1 hold the nonce: then it must not go into programs'
+    # environment (where an exported PS1, or any PS1 under `set -a`, goes).
+    ((vars)) || builtin export -n PS1
     if ((__omnish_has_ps0 && vars)); then
       case ${PS0-} in
         *"$__omnish_ps0") ;;

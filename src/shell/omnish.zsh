@@ -144,6 +144,10 @@ __omnish_prompt_end() {
     p=${p//"$__omnish_ps1_b"}
     PS1=$__omnish_ps1_a$p$__omnish_ps1_b
   fi
+  # PS1 now holds the nonce: it must not go into programs' environment, where PS1 goes if it came
+  # from the environment, was exported, or `setopt allexport` is on. (zsh's prompt has no way to
+  # name the marks instead without prompt_subst, which would change how the user's PS1 expands.)
+  [[ ${(t)PS1} != *export* ]] || builtin typeset -g +x PS1
 }
 
 # Last preexec hook: E with the command line as typed ($1; $3 when history is off), then C.
