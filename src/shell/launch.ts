@@ -8,6 +8,8 @@
  *   loads omnish.zsh, which installs its hooks at the first prompt, after `.zshrc`.
  * - fish: `fish --init-command 'source .../omnish.fish'`, which fish runs after its config files.
  *
+ * The session's nonce goes separately, through a file only the shell reads (nonce-file.ts).
+ *
  * The scripts live in `src/shell/` (shipped with the package). From `src/shell/launch.ts` (tests)
  * and from `dist/shell/launch.js` (built) alike, `../../src/shell/` is that directory.
  */
