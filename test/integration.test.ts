@@ -3,6 +3,9 @@
  * text, cwd and exit status; `::` commands work at a prompt and nowhere else.
  */
 import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readOutputRange } from '../src/store/index.js';
 import { omnish as omnishCli, waitDaemon } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
 import { descendantPids, marked, quitVim, runIn, Term, waitUntil } from './helpers/term.js';
@@ -15,6 +18,8 @@ interface CommandRecord {
   cwd: string | null;
   exitCode: number | null;
   altScreen: boolean;
+  outputStart: number;
+  outputEnd: number;
 }
 
 const SHELLS = { bash: '/bin/bash', zsh: '/usr/bin/zsh', fish: '/usr/bin/fish' } as const;
@@ -58,6 +63,17 @@ async function records(last: string): Promise<CommandRecord[]> {
     const list = JSON.parse(r.stdout) as CommandRecord[];
     return list.some((c) => c.command === last) ? list : undefined;
   }, `the record of ${last}`, 15_000);
+}
+
+/**
+ * The recorded output of a command of the test's only session, read from its stream file. (Not
+ * with `omnish show --raw`: its output to a pipe stops at 64 KiB.)
+ */
+function recordedOutput(r: CommandRecord): string {
+  const sessions = join(dir.path, 'data', 'sessions');
+  const [session] = readdirSync(sessions);
+  const stream = join(sessions, session as string, 'stream.bin');
+  return readOutputRange(stream, r.outputStart, r.outputEnd, { cols: 80, rows: 24 }).data.toString('latin1');
 }
 
 function find(list: CommandRecord[], command: string): CommandRecord {
@@ -113,6 +129,37 @@ describe.each(Object.keys(SHELLS) as Array<keyof typeof SHELLS>)('%s under omnis
     expect(find(list, 'cd /tmp').cwd).not.toBe('/tmp');
     expect(find(list, 'sleep 30').exitCode).toBe(130);
     expect(list.filter((r) => r.command?.includes('never-run'))).toEqual([]);
+  });
+
+  it('records subshell and `time` commands with their exit status and their whole output', async () => {
+    // ~690 KB of output each: far more than one read of the pty, and than the detector's tail.
+    // (Under spawnSync's 1 MiB limit for `omnish show --raw`.)
+    const big = 'seq 1 100000';
+    const [sub, timed] =
+      shell === 'fish'
+        ? [`begin; ${big}; false; end`, `time begin; ${big}; end; echo DONE`]
+        : [`(${big}; false)`, `time (${big}); echo DONE`];
+    const t = start(shell);
+    await line(t, 'true');
+    // One at a time: a line typed ahead would be echoed into the running command's output.
+    await alone(t, sub, 1);
+    await alone(t, timed, 0);
+    await line(t, 'echo the-end');
+    const list = await records('echo the-end');
+    expect(find(list, sub).exitCode).toBe(1);
+    expect(find(list, timed).exitCode).toBe(0);
+    const seqBytes = Array.from({ length: 100000 }, (_, i) => String(i + 1).length + 1).reduce((a, b) => a + b);
+    for (const command of [sub, timed]) {
+      const r = find(list, command);
+      expect(r.outputEnd - r.outputStart).toBeGreaterThanOrEqual(seqBytes);
+      // Without CRs and escape sequences (fish sets the window title and resets colours first).
+      const out = recordedOutput(r).replace(/\r|\x1b\][^\x07]*\x07|\x1b\[[0-9;?]*[a-zA-Z]|\x1b\(B/g, '');
+      expect(out).toMatch(/^1\n2\n3\n/);
+      expect(out).toContain('\n99999\n100000\n');
+    }
+    const timedOut = recordedOutput(find(list, timed));
+    expect(timedOut).toMatch(/DONE/);
+    expect(timedOut).toMatch(shell === 'fish' ? /Executed in/ : shell === 'zsh' ? /total/ : /real/);
   });
 
   it('marks a full-screen program as using the alternate screen', async () => {

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { runtimeDir, socketPath } from '../common/paths.js';
 import type { SessionControl } from '../commands/io.js';
 import type { OmnishConfig } from '../config/config.js';
-import { integrationFor, NONCE_ENV, type Integration } from '../shell/launch.js';
+import { handOverNonce, integrationFor, type Integration, type NonceHandoff } from '../shell/launch.js';
 import { execShell } from './exec.js';
 import { Interceptor } from './intercept.js';
 import { Notices } from './notices.js';
@@ -50,12 +50,14 @@ export async function runWrapped(
   let terminal: ProcessTerminal | undefined;
   let pty: Pty;
   let integration: Integration;
+  let nonceFile: NonceHandoff | undefined;
   try {
     terminal = saveTermiosAndEnterRaw();
     const { cols, rows } = terminal.size();
-    integration = integrationFor(shellPath, wrappedArgs(invocation), nonce, process.env);
-    const env = { ...process.env, [SESSION_ENV]: sessionId, ...integration.env } as Record<string, string>;
-    if (integration.integration) env[NONCE_ENV] = nonce;
+    integration = integrationFor(shellPath, wrappedArgs(invocation), process.env);
+    // Never the nonce itself in the environment: programs can read the shell's /proc/PID/environ.
+    nonceFile = integration.integration ? handOverNonce(nonce) : undefined;
+    const env = { ...process.env, [SESSION_ENV]: sessionId, ...integration.env, ...nonceFile?.env } as Record<string, string>;
     pty = await spawnShellPty({
       shell: integration.file,
       args: integration.args,
@@ -67,6 +69,7 @@ export async function runWrapped(
       env,
     });
   } catch (err) {
+    nonceFile?.remove();
     terminal?.restore();
     process.stderr.write(`omnish: ${(err as Error).message}; starting the plain shell\n`);
     execShell(shellPath, invocation.shellArgs, invocation.login);

@@ -191,7 +191,7 @@ export function checkShellIntegration(config: OmnishConfig | undefined, env: Rec
   const name = 'shell integration';
   const shell = resolveShell(config?.shell.command, selfPaths(), env);
   const from = shell.source === 'default' ? 'no other shell found' : `from ${shell.source === 'config' ? '[shell] command' : `$${shell.source}`}`;
-  const integration = integrationFor(shell.path, [], 'doctor', env);
+  const integration = integrationFor(shell.path, [], env);
   if (integration.integration === null) {
     return warn(
       name,

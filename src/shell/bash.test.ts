@@ -36,9 +36,10 @@ describe('bash: PROMPT_COMMAND', () => {
     const s = start('bash', { rc: `${PS1}PROMPT_COMMAND='printf "<pc>"'\n` });
     await s.prompt();
     await s.run(`PROMPT_COMMAND+=('printf "<late>"')`);
-    // At this prompt the new entry ran after our tail: the next command line goes unmarked
-    // rather than taking the entry's commands for its own.
-    expect(kinds(await s.run('true'))).toEqual(['P', '7', 'A', 'B']);
+    // At this prompt the new entry ran after our tail. PS0 marks the next command line all the
+    // same (the DEBUG trap, used where PS0 cannot mark a line, would have skipped it rather than
+    // take the entry's commands for its own).
+    expect(kinds(await s.run('true'))).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
     const since = s.length;
     expect(kinds(await s.run('false'))).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
     const late = s.text().indexOf('<pc><late>', since);
@@ -123,6 +124,45 @@ describe('bash: the user rc', () => {
     await s.waitText((t) => t.includes('<widget>'), 'the widget output', since);
     const marks = await s.run('true');
     expect(marks.filter((m) => m.kind === 'E')).toEqual([{ kind: 'E', cmd: 'true' }]);
+  });
+});
+
+describe('bash: PS0 (bash 4.4+) marks where each command line starts', () => {
+  it("keeps the user's PS0: theirs is printed first, then E and C; PS0 stays theirs with ours at the end", async () => {
+    const s = start('bash', { rc: `${PS1}PS0='<ps0:\\#>'\n` });
+    await s.prompt();
+    const since = s.length;
+    expect(kinds(await s.run('(false)'))).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
+    const ps0 = s.text().indexOf('<ps0:', since);
+    expect(ps0).toBeGreaterThan(since);
+    expect(ps0).toBeLessThan(markAt(s, 'E', since));
+    expect(await commandOutput(s, 'printf "%s\\n" "${PS0%%\\$*}"')).toBe('<ps0:\\#>\n');
+  });
+
+  it('works under `set -u`, with a user DEBUG trap, and with PROMPT_COMMAND as an array', async () => {
+    const rc = `set -u\n${PS1}trap ': "$BASH_COMMAND"' DEBUG\nPROMPT_COMMAND=('printf "<pc1>"' 'printf "<pc2>"')\n`;
+    const s = start('bash', { rc });
+    await s.prompt();
+    const since = s.length;
+    expect(await s.run('(echo SUB; false)')).toEqual(expect.arrayContaining([{ kind: 'E', cmd: '(echo SUB\\x3b false)' }, { kind: 'D', exit: '1' }]));
+    expect(s.text(since)).toContain('<pc1><pc2>');
+    expect(s.text()).not.toMatch(/unbound variable/);
+  });
+
+  it('with promptvars off, falls back to the DEBUG trap and literal marks, and PS1 is not exported', async () => {
+    const s = start('bash', { rc: `export PS1='[$?] \\$ '\nshopt -u promptvars\n` });
+    await s.prompt();
+    expect(kinds(await s.run('false'))).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
+    expect(await commandOutput(s, 'env | grep -c "^PS1=" | sed "s/^/n=/"')).toBe('n=0\n');
+  });
+
+  it('under `set -a` and with PS1 exported, no program gets the nonce in its environment', async () => {
+    const s = start('bash', { rc: `set -a\nexport PS1='[$?] \\$ '\n` });
+    await s.prompt();
+    await s.run('true');
+    const env = await commandOutput(s, 'env');
+    expect(env).toContain('PS1=');
+    expect(env).not.toContain(s.nonce);
   });
 });
 

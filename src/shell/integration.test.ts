@@ -3,13 +3,25 @@
  * starts them (integrationFor), with rc files in a private HOME. Assertions are on the marks in
  * the raw bytes the shell wrote.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scriptPath, type IntegratedShell } from './launch.js';
-import { kinds, lastPromptText, latin1, RC, start, stopAll } from './testing.js';
+import { commandOutput, kinds, lastPromptText, latin1, RC, start, stopAll } from './testing.js';
 
 afterEach(stopAll);
+
+/**
+ * `sh spy.sh OUT`: writes to OUT the environment and argv of every process it can read, then the
+ * nonce file named in its parent shell's environment (and what else is in that directory).
+ */
+const SPY = `for p in /proc/[0-9]*; do
+  tr '\\0' '\\n' <"$p/environ"; tr '\\0' ' ' <"$p/cmdline"; echo
+done >"$1" 2>/dev/null
+f=$(tr '\\0' '\\n' </proc/$PPID/environ | sed -n 's/^OMNISH_NONCE_FILE=//p')
+echo "file=$f" >>"$1"
+cat "$f" "\${f%/*}"/* >>"$1" 2>&1
+`;
 
 const host = hostname();
 const SHELLS: IntegratedShell[] = ['bash', 'zsh', 'fish'];
@@ -21,6 +33,53 @@ const MULTILINE: Record<IntegratedShell, { lines: string[]; e: string }> = {
   zsh: { lines: ['for i in 1 2; do', 'echo $i; done'], e: 'for i in 1 2\\x3b do\\x0aecho $i\\x3b done' },
   fish: { lines: ['for i in 1 2', 'echo $i; end'], e: 'for i in 1 2\\x0aecho $i\\x3b end' },
 };
+
+/**
+ * Command lines whose first command is no simple command at top level (a subshell, `time`, `!`...),
+ * with their output and exit status. bash's DEBUG trap never fires at top level for most of them:
+ * only PS0 sees them start.
+ */
+const CONSTRUCTS: Record<IntegratedShell, Array<{ line: string; out: RegExp; exit: string }>> = {
+  bash: [
+    { line: '(echo SUB1; false)', out: /^SUB1\n$/, exit: '1' },
+    { line: 'time (echo SUB2)', out: /^SUB2\n\nreal\t/, exit: '0' },
+    { line: '{ echo BRACE; (exit 3); }', out: /^BRACE\n$/, exit: '3' },
+    { line: '(echo P1) | (cat; exit 4)', out: /^P1\n$/, exit: '4' },
+    { line: '! (echo NOT)', out: /^NOT\n$/, exit: '1' },
+    { line: 'coproc (exit 0); wait $!; echo CO', out: /CO\n$/, exit: '0' },
+    { line: 'time (echo T1; (exit 5))', out: /^T1\n\nreal\t/, exit: '5' },
+  ],
+  zsh: [
+    { line: '(echo SUB1; false)', out: /^SUB1\n$/, exit: '1' },
+    { line: 'time (echo SUB2)', out: /^SUB2\n.*total/s, exit: '0' },
+    { line: '{ echo BRACE; (exit 3); }', out: /^BRACE\n$/, exit: '3' },
+    { line: '(echo P1) | (cat; exit 4)', out: /^P1\n$/, exit: '4' },
+    { line: '! (echo NOT)', out: /^NOT\n$/, exit: '1' },
+    { line: 'coproc (exit 0); wait; echo CO', out: /CO\n$/, exit: '0' },
+  ],
+  fish: [
+    { line: 'begin; echo SUB1; false; end', out: /^SUB1\n$/, exit: '1' },
+    { line: 'time begin; echo SUB2; end', out: /^SUB2\n.*Executed in/s, exit: '0' },
+    { line: "fish --no-config -c 'echo CHILD; exit 3'", out: /^CHILD\n$/, exit: '3' },
+    { line: 'begin; echo P1; end | begin; cat; false; end', out: /^P1\n$/, exit: '1' },
+    { line: 'not begin; echo NOT; end', out: /^NOT\n$/, exit: '1' },
+  ],
+};
+
+describe.each(SHELLS)('%s: every command line is marked', (shell) => {
+  it.each(CONSTRUCTS[shell])('$line: E C, all of its output, D with its status', async ({ line, out, exit }) => {
+    const s = start(shell);
+    await s.prompt();
+    const since = s.length;
+    const output = await commandOutput(s, line);
+    const marks = s.marks(since);
+    expect(kinds(marks)).toEqual(['E', 'C', 'D', 'P', '7', 'A', 'B']);
+    expect(marks[0]).toEqual({ kind: 'E', cmd: line.replace(/;/g, '\\x3b') });
+    expect(marks[2]).toEqual({ kind: 'D', exit });
+    // fish writes the window title around a command; the output is what is left.
+    expect(output.replace(/\x1b\]0;[^\x07]*\x07/g, '').replace(/\x1b\[[0-9;?]*[a-zA-Z]|\x1b\(B/g, '')).toMatch(out);
+  });
+});
 
 describe.each(SHELLS)('%s with omnish integration', (shell) => {
   it('marks the first prompt P 7 A B, without D', async () => {
@@ -123,20 +182,28 @@ describe.each(SHELLS)('%s with omnish integration', (shell) => {
     expect(s.foreignMarks(since).map((p) => p.mark)).toContainEqual({ kind: 'D', exit: '0' });
   });
 
-  it('keeps the nonce out of the environment of programs', async () => {
-    // bash and zsh take it out before the user's rc files run; fish only after config.fish
-    // (--init-command runs last), so only programs run from the prompt are checked there.
-    const rc = shell === 'fish' ? undefined : `${RC[shell][1]}env > rcenv.txt\n`;
-    const s = start(shell, { rc });
+  it('keeps the nonce out of every environment and argv, and its file is gone before programs run', async () => {
+    // A program that looks where programs can look: the environment and argv of every process
+    // (/proc keeps the environment a process started with, whatever the shell unset since), and the
+    // nonce file whose path the shell got. bash and zsh read the file before the user's rc files
+    // run; fish only after config.fish (--init-command runs last), so there only programs run from
+    // the prompt are checked.
+    const rc = shell === 'fish' ? undefined : `${RC[shell][1]}sh ~/spy.sh rc.txt\n`;
+    const s = start(shell, { rc, files: { 'spy.sh': SPY } });
     await s.prompt();
-    await s.run('env > envdump.txt');
-    const dumps = [readFileSync(`${s.home.path}/envdump.txt`, 'utf8')];
-    if (rc) dumps.push(readFileSync(`${s.home.path}/rcenv.txt`, 'utf8'));
+    await s.run('sh ~/spy.sh prompt.txt');
+    const dumps = [readFileSync(`${s.home.path}/prompt.txt`, 'latin1')];
+    if (rc) dumps.push(readFileSync(`${s.home.path}/rc.txt`, 'latin1'));
     for (const dump of dumps) {
-      expect(dump).toContain('HOME=');
+      // The spy did see the shell's environment, and the path of the nonce file in it.
+      expect(dump).toContain(`HOME=${s.home.path}`);
+      expect(dump).toContain(`file=${s.nonceFile?.path}`);
+      expect(dump).toContain('No such file');
       expect(dump).not.toContain(s.nonce);
-      expect(dump).not.toMatch(/^OMNISH_/m);
     }
+    expect(existsSync(s.nonceFile?.path as string)).toBe(false);
+    // Programs do not even get the path: the shell took it out of its environment.
+    expect(await commandOutput(s, "env | grep -c ^OMNISH_ | sed 's/^/count=/'")).toContain('count=0\n');
   });
 
   it('works from `omnish init` in the rc file of a shell omnish did not start (own nonce)', async () => {

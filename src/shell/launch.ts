@@ -8,6 +8,8 @@
  *   loads omnish.zsh, which installs its hooks at the first prompt, after `.zshrc`.
  * - fish: `fish --init-command 'source .../omnish.fish'`, which fish runs after its config files.
  *
+ * The session's nonce goes separately, through a file only the shell reads (nonce-file.ts).
+ *
  * The scripts live in `src/shell/` (shipped with the package). From `src/shell/launch.ts` (tests)
  * and from `dist/shell/launch.js` (built) alike, `../../src/shell/` is that directory.
  */
@@ -44,8 +46,7 @@ export interface IntegrationOff {
 
 export type Integration = IntegrationOn | IntegrationOff;
 
-/** Environment variable that carries the session's nonce into the shell (the scripts unset it). */
-export const NONCE_ENV = 'OMNISH_NONCE';
+export { handOverNonce, NONCE_FILE_ENV, type NonceHandoff } from './nonce-file.js';
 
 /** Directory of the integration scripts. */
 export const SHELL_DIR = fileURLToPath(new URL('../../src/shell/', import.meta.url));
@@ -75,10 +76,12 @@ function clusterHas(arg: string, letter: string): boolean {
  * How to start `shellPath` with `args` so that it marks prompts and commands.
  * @param shellPath the real shell (absolute path); its basename decides.
  * @param args the shell's arguments as omnish will pass them (login flag included).
- * @param nonce the session's nonce; marks without it are not trusted.
  * @param env the environment the shell would get; read only (ENV, ZDOTDIR...).
+ *
+ * The session's nonce is not part of this: it goes to the shell through a file whose path is added
+ * to the environment (handOverNonce in nonce-file.ts), never through the environment itself.
  */
-export function integrationFor(shellPath: string, args: string[], nonce: string, env: Env): Integration {
+export function integrationFor(shellPath: string, args: string[], env: Env): Integration {
   const off = (reason: string): IntegrationOff => ({ integration: null, off: reason, file: shellPath, args, env: {} });
   const kind = shellKind(shellPath);
   if (!kind) return off(`unsupported shell '${basename(shellPath).replace(/^-/, '')}'`);
@@ -87,7 +90,7 @@ export function integrationFor(shellPath: string, args: string[], nonce: string,
   }
   switch (kind) {
     case 'bash':
-      return bashIntegration(shellPath, args, nonce, env);
+      return bashIntegration(shellPath, args, env);
     case 'zsh':
       if (args.some((a) => clusterHas(a, 'f') || a === '--no-rcs' || a === '--norcs')) {
         return off('zsh -f reads no startup files');
@@ -99,7 +102,6 @@ export function integrationFor(shellPath: string, args: string[], nonce: string,
         env: {
           ZDOTDIR: `${SHELL_DIR}zsh`,
           ...(env.ZDOTDIR !== undefined ? { OMNISH_ORIG_ZDOTDIR: env.ZDOTDIR } : {}),
-          [NONCE_ENV]: nonce,
         },
       };
     case 'fish':
@@ -107,7 +109,7 @@ export function integrationFor(shellPath: string, args: string[], nonce: string,
         integration: 'fish',
         file: shellPath,
         args: [...args, '--init-command', `source ${fishQuote(scriptPath('fish'))}`],
-        env: { [NONCE_ENV]: nonce },
+        env: {},
       };
   }
 }
@@ -125,7 +127,7 @@ const BASH_FLAG_WORDS: Record<string, string> = { '--norc': 'norc', '--noprofile
  * `--norc`, `--noprofile`, `--posix`, `--rcfile F`, `--init-file F` go to init.bash through the
  * environment instead (with `--posix` bash would ignore the first two and reject the rest).
  */
-function bashIntegration(shellPath: string, args: string[], nonce: string, env: Env): IntegrationOn {
+function bashIntegration(shellPath: string, args: string[], env: Env): IntegrationOn {
   const flags = new Set<string>();
   let rcfile: string | undefined;
   const long: string[] = [];
@@ -159,7 +161,6 @@ function bashIntegration(shellPath: string, args: string[], nonce: string, env: 
       ...(env.ENV !== undefined ? { OMNISH_ORIG_ENV: env.ENV } : {}),
       OMNISH_BASH_FLAGS: [...flags].join(' '),
       ...(rcfile !== undefined ? { OMNISH_BASH_RCFILE: rcfile } : {}),
-      [NONCE_ENV]: nonce,
     },
   };
 }

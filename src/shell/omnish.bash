@@ -7,6 +7,12 @@
 #   D (status, only if a command ran) → P (cwd) → 7 (cwd, for terminals) → A → prompt text → B
 #   Enter → E (command line) → C → command output → next prompt
 #
+# Where a command line starts: bash 4.4+ expands PS0 right after it has read a command line and
+# before it runs any of it, so E and C come from PS0, whatever the line is (a subshell, `time`, a
+# pipeline of subshells, `!`, `coproc`, several lines). Older bash has no PS0; there, and for a line
+# that bash did not save in its history (whose text PS0 cannot know), our DEBUG trap writes them
+# before the line's first simple command at top level.
+#
 # Loaded after the user's rc files: by src/shell/bash/init.bash when omnish starts bash itself, or
 # with `eval "$(omnish init bash)"` in ~/.bashrc for shells started some other way.
 #
@@ -14,7 +20,10 @@
 # - Only names starting with __omnish_; nothing is exported; `builtin` before builtins a user might
 #   wrap in a function.
 # - Works under the user's `set -u` (every expansion has a default) and leaves $?, $_ and their
-#   DEBUG trap as they were.
+#   DEBUG trap as they were; prepends nothing to their PS0 (ours goes at its end).
+# - The nonce is in no exported variable, also under the user's `set -a`: PS1 and PS0 name the
+#   variables holding the marks (expanded when bash draws them, with promptvars) instead of
+#   holding the marks themselves, so an exported PS1 carries no secret into programs' environment.
 # - Installs once: sourcing it again (e.g. `source ~/.bashrc`) changes nothing.
 # - Never `return`s at top level: when eval'd from ~/.bashrc that would end the user's ~/.bashrc.
 # - Works on bash 3.2 syntax; bash older than 4.4 gets boundaries (A B C D) without command text.
@@ -32,11 +41,10 @@ fi
 if [[ $- == *i* && -z ${__omnish_installed-} ]]; then
   __omnish_installed=1
 
-  # The nonce comes from omnish in the environment. Keep it in a shell variable and take it out of
-  # the environment, so programs run from this shell cannot read it and forge trusted marks.
-  # (init.bash takes it out of the environment early, into __omnish_env_nonce.)
-  __omnish_nonce=${OMNISH_NONCE-${__omnish_env_nonce-}}
-  builtin unset OMNISH_NONCE __omnish_env_nonce
+  # The nonce: init.bash read it from the file omnish wrote (never from the environment, which
+  # programs can read in /proc) into __omnish_env_nonce. It stays in unexported variables only.
+  __omnish_nonce=${__omnish_env_nonce-}
+  builtin unset __omnish_env_nonce
   __omnish_nonce=${__omnish_nonce//[!A-Za-z0-9_-]/}
   if [[ -z $__omnish_nonce ]]; then
     # Started without omnish's nonce (`omnish init bash` in a shell omnish did not start): make one.
@@ -49,14 +57,23 @@ if [[ $- == *i* && -z ${__omnish_installed-} ]]; then
     fi
   fi
 
-  # The tail of every trusted mark, and the two prompt marks as PS1 text (\[ \] tell readline they
-  # take no room on the screen).
+  # The tail of every trusted mark, and the two prompt marks. PS1 names them (\[ \] tell readline
+  # they take no room on the screen); only with promptvars off, which leaves names unexpanded,
+  # does PS1 hold them literally.
   __omnish_sfx=";omnish=$__omnish_nonce"$'\a'
-  __omnish_ps1_a='\['$'\e'"]133;A$__omnish_sfx"'\]'
-  __omnish_ps1_b='\['$'\e'"]133;B$__omnish_sfx"'\]'
+  __omnish_mark_a=$'\e]133;A'$__omnish_sfx
+  __omnish_mark_b=$'\e]133;B'$__omnish_sfx
+  __omnish_ps1_a='\[${__omnish_mark_a-}\]'
+  __omnish_ps1_b='\[${__omnish_mark_b-}\]'
+  __omnish_ps1_la='\['$__omnish_mark_a'\]'
+  __omnish_ps1_lb='\['$__omnish_mark_b'\]'
+  # Under the user's `set -a` every assignment exports: take these out of the environment again.
+  builtin export -n __omnish_nonce __omnish_sfx __omnish_mark_a __omnish_mark_b __omnish_ps1_la __omnish_ps1_lb
 
   # State between hooks.
   __omnish_armed=0      # 1 from the end of the prompt until the command line's first DEBUG trap
+                        # (PS0 sets it back to 0 when it marked the line itself)
+  __omnish_saved=0      # set by PS0: 1 if bash saved the line in its history
   __omnish_ran=0        # 1 once C was written for the current command line, until its D
   __omnish_histcmd=     # $HISTCMD at the prompt: the number the next history entry will get
   __omnish_trap_alive=0 # set by our DEBUG trap, reset at each prompt (see __omnish_pc_tail)
@@ -147,6 +164,35 @@ if [[ $- == *i* && -z ${__omnish_installed-} ]]; then
     fi
     builtin printf '\e]133;C%s' "$__omnish_sfx"
     __omnish_ran=1
+  }
+
+  # bash 4.4+ has PS0 and reports the command line (E); older bash gets C from the DEBUG trap only.
+  if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))); then
+    __omnish_has_ps0=1
+  else
+    __omnish_has_ps0=0
+  fi
+
+  # The end of PS0 (bash 4.4+, promptvars on), kept last in the user's PS0 by __omnish_prompt_end.
+  # bash expands it in this shell, left to right, after reading a command line and before running
+  # it. First an arithmetic expansion (no process) inside an array subscript that expands to
+  # nothing: if $HISTCMD moved on since the prompt, bash saved the line in its history, so PS0 marks
+  # it: a command runs (D at the next prompt), and the DEBUG trap stays out of it. (No `!` in it:
+  # in posix mode bash replaces `!` in prompt strings with the history number.) Then a command
+  # substitution, forked after that and so seeing __omnish_saved, that writes E and C. (A line bash
+  # did not save is left to the DEBUG trap, which knows its text from $BASH_COMMAND.)
+  __omnish_nil=()
+  __omnish_ps0='${__omnish_nil[(__omnish_saved = ${HISTCMD:-0} > __omnish_histcmd) ? (__omnish_ran = 1, __omnish_armed = 0) : 0]-}$(__omnish_ps0_marks)'
+
+  # In PS0's command substitution (a subshell): E and C for a line bash saved in its history.
+  __omnish_ps0_marks() {
+    # With `set -T` a user's DEBUG trap would follow us in here: this subshell needs none. (Named
+    # so that __omnish_debug keeps this command from the user's trap.)
+    __omnish_ps0_quiet=1 builtin trap - DEBUG
+    ((__omnish_saved)) || return 0
+    __omnish_command_line
+    __omnish_escape "$__omnish_out"
+    builtin printf '\e]633;E;%s%s\e]133;C%s' "$__omnish_out" "$__omnish_sfx" "$__omnish_sfx"
   }
 
   # Our DEBUG trap: `trap '__omnish_debug "$_"' DEBUG`. bash runs it before every simple command
@@ -289,19 +335,38 @@ if [[ $- == *i* && -z ${__omnish_installed-} ]]; then
   # this once, the DEBUG trap stays disarmed (the next command line goes unmarked) and
   # PROMPT_COMMAND is put in order for the next prompt.
   __omnish_prompt_end() {
-    local p
+    local p a=$__omnish_ps1_a b=$__omnish_ps1_b vars=1
     __omnish_fix_prompt_command
+    # Without promptvars bash would show the names in PS1 and PS0 as they are.
+    builtin shopt -q promptvars || { vars=0; a=$__omnish_ps1_la; b=$__omnish_ps1_lb; }
     case ${PS1-} in
-      "$__omnish_ps1_a"*"$__omnish_ps1_b") ;;
+      "$a"*"$b") ;;
       *)
         # Missing, or not at the ends (a framework rewrote PS1, the user appended to it).
         p=${PS1-}
         p=${p//"$__omnish_ps1_a"/}
         p=${p//"$__omnish_ps1_b"/}
-        PS1=$__omnish_ps1_a$p$__omnish_ps1_b
+        p=${p//"$__omnish_ps1_la"/}
+        p=${p//"$__omnish_ps1_lb"/}
+        PS1=$a$p$b
         ;;
     esac
-    __omnish_histcmd=$HISTCMD
+    # Only with promptvars off does PS1 hold the nonce: then it must not go into programs'
+    # environment (where an exported PS1, or any PS1 under `set -a`, goes).
+    ((vars)) || builtin export -n PS1
+    if ((__omnish_has_ps0 && vars)); then
+      case ${PS0-} in
+        *"$__omnish_ps0") ;;
+        *)
+          p=${PS0-}
+          PS0=${p//"$__omnish_ps0"/}$__omnish_ps0
+          ;;
+      esac
+    elif [[ ${PS0-} == *"$__omnish_ps0"* ]]; then
+      PS0=${PS0//"$__omnish_ps0"/}
+    fi
+    __omnish_histcmd=${HISTCMD-}
+    __omnish_saved=0
     __omnish_armed=$__omnish_tail_last
   }
 

@@ -19,10 +19,19 @@
 
 if status is-interactive; and not set -q __omnish_nonce
 
-    # The nonce comes from omnish in the environment. Keep it in a shell variable and take it out
-    # of the environment, so programs run from this shell cannot read it and forge trusted marks.
-    set -g __omnish_nonce (string replace -ra '[^A-Za-z0-9_-]' '' -- "$OMNISH_NONCE")
-    set -e OMNISH_NONCE
+    # First of all: read the nonce from the file omnish wrote and delete the file. The nonce never
+    # is in the environment (programs can read the shell's /proc/PID/environ); it stays in
+    # unexported variables only. (fish runs its config files before this: a program they start
+    # could read the file too. omnish removes it after a few seconds if fish never gets here.)
+    set -g __omnish_nonce
+    if set -q OMNISH_NONCE_FILE
+        if test -r "$OMNISH_NONCE_FILE"
+            read -l __omnish_line <$OMNISH_NONCE_FILE
+            and set __omnish_nonce (string replace -ra '[^A-Za-z0-9_-]' '' -- "$__omnish_line")
+        end
+        command rm -f -- "$OMNISH_NONCE_FILE" 2>/dev/null
+        set -e OMNISH_NONCE_FILE
+    end
     if test -z "$__omnish_nonce"
         # Started without omnish's nonce (`omnish init fish` in a shell omnish did not start).
         set __omnish_nonce (command od -An -N8 -tx1 /dev/urandom 2>/dev/null | string replace -ra '[^0-9a-f]' '' | string join '')

@@ -34,11 +34,10 @@ fi
   [[ -o interactive ]] || builtin return 0
   (( ! ${+__omnish_nonce} )) || builtin return 0
 
-  # The nonce comes from omnish in the environment. Keep it in a shell variable and take it out of
-  # the environment, now, before .zshrc starts anything: programs must not read it and forge marks.
-  # (.zshenv takes it out of the environment early, into __omnish_env_nonce.)
-  builtin typeset -g __omnish_nonce=${OMNISH_NONCE-${__omnish_env_nonce-}}
-  builtin unset OMNISH_NONCE __omnish_env_nonce
+  # The nonce: .zshenv read it from the file omnish wrote (never from the environment, which
+  # programs can read in /proc) into __omnish_env_nonce. It stays in unexported variables only.
+  builtin typeset -g __omnish_nonce=${__omnish_env_nonce-}
+  builtin unset __omnish_env_nonce
   __omnish_nonce=${__omnish_nonce//[^A-Za-z0-9_-]/}
   if [[ -z $__omnish_nonce ]]; then
     # Started without omnish's nonce (`omnish init zsh` in a shell omnish did not start): make one.
@@ -145,6 +144,10 @@ __omnish_prompt_end() {
     p=${p//"$__omnish_ps1_b"}
     PS1=$__omnish_ps1_a$p$__omnish_ps1_b
   fi
+  # PS1 now holds the nonce: it must not go into programs' environment, where PS1 goes if it came
+  # from the environment, was exported, or `setopt allexport` is on. (zsh's prompt has no way to
+  # name the marks instead without prompt_subst, which would change how the user's PS1 expands.)
+  [[ ${(t)PS1} != *export* ]] || builtin typeset -g +x PS1
 }
 
 # Last preexec hook: E with the command line as typed ($1; $3 when history is off), then C.

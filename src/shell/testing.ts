@@ -9,7 +9,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, realpathSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as pty from '@lydell/node-pty';
-import { integrationFor, type IntegratedShell } from './launch.js';
+import { handOverNonce, integrationFor, type IntegratedShell, type NonceHandoff } from './launch.js';
 
 /** A mark found in the stream. Only the fields of its kind are present, so tests can compare whole objects. */
 export type Mark =
@@ -113,6 +113,8 @@ export class ShellSession {
   private size = 0;
   private exitCode: number | undefined;
   private readonly proc: pty.IPty;
+  /** The nonce's file, as omnish hands it to the shell (in HOME, so it goes with it). */
+  readonly nonceFile: NonceHandoff | undefined;
 
   constructor(
     readonly shell: IntegratedShell,
@@ -130,9 +132,10 @@ export class ShellSession {
     };
     const path = findShell(shell);
     if (!path) throw new Error(`${shell} is not installed`);
-    const how = integrationFor(path, opts.args ?? [], this.nonce, env);
+    const how = integrationFor(path, opts.args ?? [], env);
     if (!opts.plain && how.integration === null) throw new Error(`no integration: ${how.off}`);
-    const spawnEnv = opts.plain ? env : { ...env, ...how.env };
+    this.nonceFile = opts.plain ? undefined : handOverNonce(this.nonce, { parent: home.path });
+    const spawnEnv = opts.plain ? env : { ...env, ...how.env, ...this.nonceFile?.env };
     this.proc = pty.spawn(opts.plain ? path : how.file, opts.plain ? (opts.args ?? []) : how.args, {
       name: 'xterm-256color',
       cols: 120,
@@ -244,6 +247,7 @@ export class ShellSession {
   }
 
   kill(): void {
+    this.nonceFile?.remove();
     if (this.exitCode !== undefined) return;
     try {
       this.proc.kill('SIGKILL');

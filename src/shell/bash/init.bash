@@ -13,15 +13,23 @@
 #                       MAILCHECK was not in the environment, so bash set its posix-mode default),
 #                       inherit-errexit (the environment's BASHOPTS turned it on)
 #   OMNISH_BASH_RCFILE  the file given with --rcfile / --init-file
-#   OMNISH_NONCE        the session's nonce, for omnish.bash
+#   OMNISH_NONCE_FILE   a private file holding the session's nonce, for omnish.bash
+
+# First of all, before anything else can start a program: read the nonce and delete its file. The
+# nonce never is in the environment (programs can read the shell's /proc/PID/environ); it stays in
+# this unexported variable, which omnish.bash takes over.
+__omnish_env_nonce=
+if [ -n "${OMNISH_NONCE_FILE-}" ]; then
+  if [ -r "$OMNISH_NONCE_FILE" ]; then builtin read -r __omnish_env_nonce <"$OMNISH_NONCE_FILE"; fi
+  # (bash has no builtin to delete a file. If rm cannot run, omnish removes it within seconds.)
+  command rm -f -- "$OMNISH_NONCE_FILE" 2>/dev/null
+fi
+builtin export -n __omnish_env_nonce 2>/dev/null
 
 __omnish_flags=" ${OMNISH_BASH_FLAGS-} "
 __omnish_rcfile=${OMNISH_BASH_RCFILE-}
 __omnish_self=${BASH_SOURCE[0]:-$ENV}
-# The nonce leaves the environment before any rc file can start a program (omnish.bash reads it
-# from this shell variable).
-__omnish_env_nonce=${OMNISH_NONCE-}
-builtin unset OMNISH_BASH_FLAGS OMNISH_BASH_RCFILE OMNISH_NONCE
+builtin unset OMNISH_BASH_FLAGS OMNISH_BASH_RCFILE OMNISH_NONCE_FILE
 
 # Programs started from this shell see the user's ENV, not ours.
 if [ -n "${OMNISH_ORIG_ENV+x}" ]; then

@@ -7,15 +7,26 @@
 # is edited. (kitty's shell integration uses the same technique.)
 #
 # From omnish (see src/shell/launch.ts): OMNISH_ORIG_ZDOTDIR, the user's ZDOTDIR if they had one
-# (unset: zsh uses $HOME); OMNISH_NONCE, the session's nonce, for omnish.zsh.
+# (unset: zsh uses $HOME); OMNISH_NONCE_FILE, a private file holding the session's nonce.
 #
 # The user's aliases may be defined already (/etc/zsh/zshenv), so builtins are quoted: a quoted
 # word is never alias-expanded.
 
-# The nonce leaves the environment before the user's files can start a program (omnish.zsh reads
-# it from this shell variable).
-'builtin' 'typeset' -g __omnish_env_nonce="${OMNISH_NONCE-}"
-'builtin' 'unset' 'OMNISH_NONCE'
+# First of all, before the user's files can start a program: read the nonce and delete its file.
+# The nonce never is in the environment (programs can read the shell's /proc/PID/environ); it stays
+# in this unexported variable, which omnish.zsh takes over. (zsh/files has a builtin rm: no process.)
+'builtin' 'typeset' -g __omnish_env_nonce=
+if [[ -n ${OMNISH_NONCE_FILE-} ]]; then
+  if [[ -r $OMNISH_NONCE_FILE ]]; then
+    'builtin' 'read' -r __omnish_env_nonce <"$OMNISH_NONCE_FILE"
+  fi
+  if 'builtin' 'zmodload' -F zsh/files b:zf_rm 2>/dev/null; then
+    'zf_rm' -f -- "$OMNISH_NONCE_FILE" 2>/dev/null
+  else
+    'command' 'rm' -f -- "$OMNISH_NONCE_FILE" 2>/dev/null
+  fi
+fi
+'builtin' 'unset' 'OMNISH_NONCE_FILE'
 
 if [[ -n ${OMNISH_ORIG_ZDOTDIR+x} ]]; then
   # It came from the environment, so it stays exported.
