@@ -6,9 +6,8 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UsageError } from '../common/errors.js';
-import type { CommandRecord } from '../daemon/commands.js';
-import { readOutputRange, SessionStore, STREAM_FILE } from '../store/index.js';
-import { pickSession, readCommands } from './commands.js';
+import { readCommandRecords, readOutputRange, SessionStore, STREAM_FILE, type CommandRecord } from '../store/index.js';
+import { pickSession } from './commands.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 import { renderOutput } from './render.js';
@@ -48,7 +47,7 @@ function find(records: CommandRecord[], seq: number): CommandRecord | undefined 
 export async function showOutput(arg: string, opts: { raw?: boolean }, store = new SessionStore()): Promise<void> {
   const ref = parseCommandRef(arg);
   const session = pickSession(store, ref.id);
-  const records = readCommands(session);
+  const records = readCommandRecords(session.dir);
   const record = find(records, ref.seq);
   if (!record) {
     const first = records[0];

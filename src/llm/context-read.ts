@@ -8,8 +8,9 @@
 import { join } from 'node:path';
 import { renderOutput } from '../commands/render.js';
 import { UsageError } from '../common/errors.js';
-import type { CommandRecord } from '../daemon/commands.js';
-import { readEvents, readStream, RecordKind, scanStream, STREAM_FILE, type SessionStore, type StoredSession } from '../store/index.js';
+import {
+  readCommandRecords, readStream, RecordKind, scanStream, STREAM_FILE, type CommandRecord, type SessionStore, type StoredSession,
+} from '../store/index.js';
 
 /** Bytes read from the start of a long output, bytes. */
 export const READ_HEAD_BYTES = 32 * 1024;
@@ -127,20 +128,6 @@ export function outputBytes(session: StoredSession): number {
   return scanStream(join(session.dir, STREAM_FILE)).outputBytes;
 }
 
-function isCommandRecord(e: Record<string, unknown>): boolean {
-  const num = (k: string) => typeof e[k] === 'number';
-  return e.type === 'command' && num('seq') && num('startedAtUs') && num('endedAtUs') && num('outputStart') && num('outputEnd');
-}
-
-/**
- * The command records of a session, oldest first. Other event lines, and records missing a field
- * the context needs (a newer or broken writer), are skipped.
- * @throws StoreError when events.jsonl cannot be read or is corrupt
- */
-export function readCommandRecords(session: StoredSession): CommandRecord[] {
-  return readEvents(session.dir).filter(isCommandRecord) as unknown as CommandRecord[];
-}
-
 /** Which sessions: the asker's own (else the newest), every active one (`-a`), or the N newest (`-s N`). */
 export type SessionChoice = 'current' | 'all-active' | { recent: number };
 
@@ -178,7 +165,7 @@ function pickSessions(store: SessionStore, sessions: SessionChoice, currentSessi
 function loadSession(meta: StoredSession, own: StoredSession | undefined): SessionInfo {
   const current = meta.id === own?.id;
   try {
-    return { meta, current, records: readCommandRecords(meta) };
+    return { meta, current, records: readCommandRecords(meta.dir) };
   } catch (err) {
     // One unreadable events.jsonl must not take the other sessions down: fall back to its output.
     return { meta, current, records: [], problem: (err as Error).message };
