@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { renderOutput } from '../commands/render.js';
 import { UsageError } from '../common/errors.js';
 import {
-  readCommandRecords, readStream, RecordKind, scanStream, STREAM_FILE, type CommandRecord, type SessionStore, type StoredSession,
+  readCommandRecords, scanStream, STREAM_FILE, visitOutputRanges, type CommandRecord, type SessionStore, type StoredSession,
 } from '../store/index.js';
 
 /** Bytes read from the start of a long output, bytes. */
@@ -34,10 +34,9 @@ interface Window {
   countOnly: boolean;
   parts: Buffer[];
   lineFeeds: number;
-  /** Terminal size when the window's first byte was written; set on first touch. */
+  /** Terminal size in cells when the window's first byte was written; set when it is read. */
   cols: number;
   rows: number;
-  touched: boolean;
 }
 
 function countLineFeeds(data: Uint8Array): number {
@@ -48,41 +47,22 @@ function countLineFeeds(data: Uint8Array): number {
 
 /**
  * Reads all `windows` (sorted by start, not overlapping) in one pass over stream.bin, stopping after
- * the last one. readOutputRange (store/output.ts) does one range per pass; a context needs dozens.
+ * the last one (store/output.ts visitOutputRanges): the bytes of a count-only window are counted
+ * and dropped as they pass.
  * @throws StoreError when the stream file is missing or not a stream file
  */
 function readWindows(session: StoredSession, windows: Window[]): void {
-  const last = windows[windows.length - 1];
-  if (!last) return;
-  let { cols, rows } = session;
-  let offset = 0;
-  let first = 0; // windows before this one are complete
-  for (const rec of readStream(join(session.dir, STREAM_FILE))) {
-    if (rec.kind === RecordKind.Resize) {
-      ({ cols, rows } = rec);
-      continue;
-    }
-    if (rec.kind !== RecordKind.Output) continue;
-    const next = offset + rec.data.length;
-    for (let i = first; i < windows.length; i++) {
-      const w = windows[i];
-      if (!w || w.start >= next) break;
-      if (w.end <= offset) {
-        if (i === first) first++;
-        continue;
-      }
-      if (!w.touched) Object.assign(w, { touched: true, cols, rows });
-      const piece = rec.data.subarray(Math.max(0, w.start - offset), Math.min(rec.data.length, w.end - offset));
-      if (w.countOnly) w.lineFeeds += countLineFeeds(piece);
-      else w.parts.push(piece);
-    }
-    offset = next;
-    if (offset >= last.end) break;
-  }
+  const sizes = visitOutputRanges(join(session.dir, STREAM_FILE), windows, session, (i, piece) => {
+    const w = windows[i];
+    if (!w) return;
+    if (w.countOnly) w.lineFeeds += countLineFeeds(piece);
+    else w.parts.push(piece);
+  });
+  windows.forEach((w, i) => Object.assign(w, sizes[i]));
 }
 
 function window(start: number, end: number, countOnly = false): Window {
-  return { start, end, countOnly, parts: [], lineFeeds: 0, cols: 80, rows: 24, touched: false };
+  return { start, end, countOnly, parts: [], lineFeeds: 0, cols: 80, rows: 24 };
 }
 
 async function renderWindow(w: Window): Promise<string[]> {
