@@ -6,11 +6,10 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UsageError } from '../common/errors.js';
-import { readCommandRecords, readOutputRange, SessionStore, STREAM_FILE, type CommandRecord } from '../store/index.js';
+import { readCommandRecords, readOutputRange, renderOutput, SessionStore, STREAM_FILE, type CommandRecord } from '../store/index.js';
 import { pickSession } from './commands.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
-import { renderOutput } from './render.js';
 
 /** Most output rendered, bytes (its tail): a headless terminal holds every line, ~1 KiB per line of 80 cells. */
 export const MAX_RENDER_BYTES = 4 * 1024 * 1024;

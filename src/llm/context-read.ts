@@ -1,15 +1,14 @@
 /**
  * Reading what the LLM context needs from the store: the sessions asked for, their command
- * records, and the output of chosen commands rendered to text (src/commands/render.ts: `\r`
+ * records, and the output of chosen commands rendered to text (src/store/render.ts: `\r`
  * progress bars and colours collapse to what the terminal finally showed). Huge outputs are not
  * read whole: the first READ_HEAD_BYTES and the last READ_TAIL_BYTES are rendered and the line
  * feeds in between counted, so a 2 GB build log costs one pass over the file and two small renders.
  */
 import { join } from 'node:path';
-import { renderOutput } from '../commands/render.js';
 import { UsageError } from '../common/errors.js';
 import {
-  readCommandRecords, scanStream, STREAM_FILE, visitOutputRanges, type CommandRecord, type SessionStore, type StoredSession,
+  readCommandRecords, renderOutput, scanStream, STREAM_FILE, visitOutputRanges, type CommandRecord, type SessionStore, type StoredSession,
 } from '../store/index.js';
 
 /** Bytes read from the start of a long output, bytes. */

@@ -18,6 +18,7 @@ export {
   type CommandRecord, type EventKind, type EventRecord, type ExplanationRecord, type SessionRecord,
 } from './records.js';
 export { STREAM_FILE, SessionHandle, SessionStore, sessionDirName, type StoredSession } from './store.js';
+export { renderOutput, type RenderOptions } from './render.js';
 export { readOutputRange, visitOutputRanges, type OutputRange, type OutputSpan, type TerminalSize } from './output.js';
 export { applyRetention, dirBytes, type RetentionLimits, type RetentionOptions, type RetentionReport } from './retention.js';
 export { TRIM_REASON } from './trim.js';
