@@ -7,8 +7,7 @@ import { shortDurationUs } from '../common/format.js';
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import type { CommandRecord } from '../daemon/commands.js';
-import { readEvents, SessionStore, type StoredSession } from '../store/index.js';
+import { readCommandRecords, SessionStore, type CommandRecord, type StoredSession } from '../store/index.js';
 import { table, tildify } from './format.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
@@ -34,20 +33,6 @@ export function pickSession(store: SessionStore, id?: string, env: NodeJS.Proces
   return newest;
 }
 
-function isRecord(e: Record<string, unknown>): boolean {
-  const num = (k: string) => typeof e[k] === 'number';
-  return e.type === 'command' && num('seq') && num('startedAtUs') && num('endedAtUs') && num('outputStart') && num('outputEnd');
-}
-
-/**
- * The command records of a session, oldest first. Lines of other types are skipped; so is a record
- * missing a field a reader needs (a newer or broken writer).
- * @throws StoreError when events.jsonl cannot be read or is corrupt
- */
-export function readCommands(session: StoredSession): CommandRecord[] {
-  return readEvents(session.dir).filter(isRecord) as unknown as CommandRecord[];
-}
-
 /** A duration in µs for a table: "0.4s", "12s", "3m05s", "2h04m". */
 export const commandDuration = shortDurationUs;
 
@@ -69,7 +54,7 @@ function render(records: CommandRecord[]): string {
  */
 export function listCommands(id: string | undefined, opts: { json?: boolean }, store = new SessionStore()): void {
   const session = pickSession(store, id);
-  const records = readCommands(session);
+  const records = readCommandRecords(session.dir);
   if (opts.json) return io().out(`${safeJson(records)}\n`);
   if (records.length === 0) {
     return io().out(`No commands recorded in session ${session.id} (shell integration off, or none finished yet).\n`);

@@ -5,7 +5,7 @@
 import { pidAlive } from '../common/process.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import type { Command } from 'commander';
-import { readEvents, SessionStore, type StoredSession } from '../store/index.js';
+import { readCommandRecords, SessionStore, type StoredSession } from '../store/index.js';
 import { localTime, shortDuration, table, tildify } from './format.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
@@ -33,9 +33,10 @@ export interface SessionSummary {
 /** The last command record of a session (events.jsonl), if any; never throws. */
 function lastCommand(s: StoredSession): { command: string | null; cwd: string | null } | undefined {
   try {
-    const records = readEvents(s.dir).filter((e) => e.type === 'command');
+    const records = readCommandRecords(s.dir);
     const last = records[records.length - 1];
     if (!last) return undefined;
+    // readCommandRecords checks the numeric fields only; a broken writer's text fields show as unknown.
     return { command: typeof last.command === 'string' ? last.command : null, cwd: typeof last.cwd === 'string' ? last.cwd : null };
   } catch {
     return undefined;

@@ -3,11 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../common/errors.js';
-import type { CommandRecord } from '../daemon/commands.js';
-import { SessionStore } from '../store/index.js';
+import { SessionStore, type CommandRecord } from '../store/index.js';
 import { runCommand } from './cli.js';
 import { withIo, type CommandIo } from './io.js';
-import { renderOutput } from './render.js';
 import { parseCommandRef, showOutput } from './show.js';
 
 const ID = 'abcdef123456';
@@ -112,18 +110,5 @@ describe('omnish show', () => {
     const status = await runCommand(['show', 'nope'], { ...io(), err: (s) => void (text += s) });
     expect(status).toBe(2);
     expect(text).toBe("omnish: 'nope' is not a command: expected ID:SEQ (e.g. a1b2:3), SEQ, or ID:-1 for the last one\n");
-  });
-});
-
-describe('renderOutput', () => {
-  it('keeps every line of an output longer than the screen, and joins wrapped rows', async () => {
-    const lines = Array.from({ length: 300 }, (_, i) => `line ${i}`);
-    const text = await renderOutput(Buffer.from(`${lines.join('\r\n')}\r\n${'w'.repeat(50)}`), 20, { rows: 5 });
-    expect(text).toBe(`${lines.join('\n')}\n${'w'.repeat(50)}`);
-  });
-
-  it('applies cursor movement and erasing', async () => {
-    expect(await renderOutput(Buffer.from('abc\r\nxyz\x1b[1A\x1b[2K\rAB\r\n\r\n'), 80)).toBe('AB\nxyz');
-    expect(await renderOutput(Buffer.alloc(0), 80)).toBe('');
   });
 });

@@ -6,12 +6,10 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UsageError } from '../common/errors.js';
-import type { CommandRecord } from '../daemon/commands.js';
-import { readOutputRange, SessionStore, STREAM_FILE } from '../store/index.js';
-import { pickSession, readCommands } from './commands.js';
+import { readCommandRecords, readOutputRange, renderOutput, SessionStore, STREAM_FILE, type CommandRecord } from '../store/index.js';
+import { pickSession } from './commands.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
-import { renderOutput } from './render.js';
 
 /** Most output rendered, bytes (its tail): a headless terminal holds every line, ~1 KiB per line of 80 cells. */
 export const MAX_RENDER_BYTES = 4 * 1024 * 1024;
@@ -48,7 +46,7 @@ function find(records: CommandRecord[], seq: number): CommandRecord | undefined 
 export async function showOutput(arg: string, opts: { raw?: boolean }, store = new SessionStore()): Promise<void> {
   const ref = parseCommandRef(arg);
   const session = pickSession(store, ref.id);
-  const records = readCommands(session);
+  const records = readCommandRecords(session.dir);
   const record = find(records, ref.seq);
   if (!record) {
     const first = records[0];

@@ -2,40 +2,10 @@
  * Splitting a session into commands. The shell integration marks each command (OSC 133 C … D,
  * with OSC 633 E for its command line and P for its directory; src/shell/marks.ts); the daemon
  * parses the output as it records it and writes one command record per command to events.jsonl.
- * Record format: docs/store-format.md.
+ * Record format: docs/store-format.md; the record type: src/store/records.ts.
  */
 import { MarkParser, type MarkEvent } from '../shell/marks.js';
-
-/** One command, as stored in events.jsonl. */
-export interface CommandRecord {
-  type: 'command';
-  /** Number of the command in its session: 1, 2, … (continues across daemon restarts). */
-  seq: number;
-  /** The command line as the shell reported it (OSC 633 E), or null if it did not. */
-  command: string | null;
-  /** Working directory when the command started (last OSC 633 P before it), or null if unknown. */
-  cwd: string | null;
-  /** When its output started (the C mark arrived): µs since session start. */
-  startedAtUs: number;
-  /** When it finished (the D mark arrived, or the session ended): µs since session start. */
-  endedAtUs: number;
-  /** Exit status from the D mark; null if none was reported or the session ended first. */
-  exitCode: number | null;
-  /**
-   * Offset of the command's first output byte in the session's output byte stream (the
-   * concatenation of all output record payloads of stream.bin), bytes: just after the C mark.
-   */
-  outputStart: number;
-  /** Offset in the same output byte stream just after its last output byte (where the D mark begins), bytes. */
-  outputEnd: number;
-  /** True if the command switched to the alternate screen (a full-screen program such as vim). */
-  altScreen: boolean;
-  /**
-   * Bytes of its output that retention cut out of the stream (src/store/trim.ts); absent when none
-   * were. [outputStart, outputEnd) then holds only what is left.
-   */
-  outputTrimmed?: number;
-}
+import type { CommandRecord } from '../store/index.js';
 
 /** A finished command with the end of its output, for the event detector. */
 export interface FinishedCommand {
@@ -175,13 +145,4 @@ export class CommandTracker {
     };
     return { record, output: open.tail.bytes(open.outputStart, outputEnd) };
   }
-}
-
-/** Highest `seq` of the command records among `events` (0 if none): where a resumed session continues. */
-export function lastCommandSeq(events: readonly Record<string, unknown>[]): number {
-  let last = 0;
-  for (const e of events) {
-    if (e.type === 'command' && typeof e.seq === 'number' && e.seq > last) last = e.seq;
-  }
-  return last;
 }

@@ -5,28 +5,8 @@
  */
 import stripAnsi from 'strip-ansi';
 import type { EventRule, EventsConfig } from '../config/config.js';
+import type { EventKind, EventRecord } from '../store/index.js';
 import type { FinishedCommand } from './commands.js';
-
-/** What an event says about a command. */
-export type EventKind = 'nonzero-exit' | 'output-pattern' | 'rule';
-
-/** One event, as stored in events.jsonl (after the command record it is about). */
-export interface EventRecord {
-  type: 'event';
-  kind: EventKind;
-  /** `seq` of the command record the event is about. */
-  seq: number;
-  /** Kind 'rule': the rule's name. */
-  name?: string;
-  /** The command's exit status, when it reported one. */
-  exitCode?: number;
-  /** Kind 'output-pattern': the phrase of `output_patterns` found; kind 'rule': the rule's pattern. */
-  pattern?: string;
-  /** The output line that matched, colours removed, trimmed, at most MAX_MATCH_CHARS characters. */
-  match?: string;
-  /** When the command finished: µs since session start. */
-  tUs: number;
-}
 
 /** Longest `match` kept, characters. */
 export const MAX_MATCH_CHARS = 200;

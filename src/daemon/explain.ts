@@ -8,16 +8,13 @@
 import { spawn } from 'node:child_process';
 import { sanitizeLine, sanitizeText } from '../common/sanitize.js';
 import type { AutoTriggerConfig } from '../config/config.js';
+import type { CommandRecord, ExplanationRecord } from '../store/index.js';
 import type { Logger } from './log.js';
 import type { LlmService } from './llm.js';
 import type { LiveSession } from './sessions.js';
 
 /** The fields of a command record an explanation needs. */
-interface FailedCommand {
-  seq: number;
-  command: string | null;
-  exitCode: number | null;
-}
+type FailedCommand = Pick<CommandRecord, 'seq' | 'command' | 'exitCode'>;
 
 /** Longest an explanation may take before it is dropped (ms). */
 const EXPLAIN_TIMEOUT_MS = 120_000;
@@ -69,7 +66,8 @@ export class AutoExplainer {
     try {
       const kind = { purpose: 'explain', focusSeq: record.seq } as const;
       const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), kind);
-      session.handle.appendEvent({ type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer });
+      const stored: ExplanationRecord = { type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer };
+      session.handle.appendEvent(stored);
       session.conn.send({
         type: 'Event',
         sessionId: session.id,

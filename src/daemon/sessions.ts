@@ -9,10 +9,10 @@ import type { Gap, IoData, Resize, SessionEnd, SessionStart } from '../protocol/
 import { IoDir } from '../protocol/index.js';
 import { defaultConfig, type EventsConfig } from '../config/config.js';
 import {
-  applyRetention, readEvents, SessionHandle, SessionStore,
+  applyRetention, lastCommandSeq, readEvents, SessionHandle, SessionStore,
   type RetentionLimits, type RetentionReport, type SessionMeta, type StoredSession,
 } from '../store/index.js';
-import { CommandTracker, lastCommandSeq, type FinishedCommand } from './commands.js';
+import { CommandTracker, type FinishedCommand } from './commands.js';
 import { EventDetector } from './events.js';
 import type { Logger } from './log.js';
 

@@ -4,8 +4,7 @@
  * Compact on purpose: every character here is paid for in tokens.
  */
 import { shortDurationUs } from '../common/format.js';
-import type { CommandRecord } from '../daemon/commands.js';
-import type { StoredSession } from '../store/index.js';
+import type { CommandRecord, StoredSession } from '../store/index.js';
 import { sessionOpen } from './prompt.js';
 
 /** A duration in µs, short: "0.4s", "12s", "3m05s", "2h04m". */

@@ -1,15 +1,15 @@
 /**
  * Reading what the LLM context needs from the store: the sessions asked for, their command
- * records, and the output of chosen commands rendered to text (src/commands/render.ts: `\r`
+ * records, and the output of chosen commands rendered to text (src/store/render.ts: `\r`
  * progress bars and colours collapse to what the terminal finally showed). Huge outputs are not
  * read whole: the first READ_HEAD_BYTES and the last READ_TAIL_BYTES are rendered and the line
  * feeds in between counted, so a 2 GB build log costs one pass over the file and two small renders.
  */
 import { join } from 'node:path';
-import { renderOutput } from '../commands/render.js';
 import { UsageError } from '../common/errors.js';
-import type { CommandRecord } from '../daemon/commands.js';
-import { readEvents, readStream, RecordKind, scanStream, STREAM_FILE, type SessionStore, type StoredSession } from '../store/index.js';
+import {
+  readCommandRecords, renderOutput, scanStream, STREAM_FILE, visitOutputRanges, type CommandRecord, type SessionStore, type StoredSession,
+} from '../store/index.js';
 
 /** Bytes read from the start of a long output, bytes. */
 export const READ_HEAD_BYTES = 32 * 1024;
@@ -33,10 +33,9 @@ interface Window {
   countOnly: boolean;
   parts: Buffer[];
   lineFeeds: number;
-  /** Terminal size when the window's first byte was written; set on first touch. */
+  /** Terminal size in cells when the window's first byte was written; set when it is read. */
   cols: number;
   rows: number;
-  touched: boolean;
 }
 
 function countLineFeeds(data: Uint8Array): number {
@@ -47,41 +46,22 @@ function countLineFeeds(data: Uint8Array): number {
 
 /**
  * Reads all `windows` (sorted by start, not overlapping) in one pass over stream.bin, stopping after
- * the last one. readOutputRange (store/output.ts) does one range per pass; a context needs dozens.
+ * the last one (store/output.ts visitOutputRanges): the bytes of a count-only window are counted
+ * and dropped as they pass.
  * @throws StoreError when the stream file is missing or not a stream file
  */
 function readWindows(session: StoredSession, windows: Window[]): void {
-  const last = windows[windows.length - 1];
-  if (!last) return;
-  let { cols, rows } = session;
-  let offset = 0;
-  let first = 0; // windows before this one are complete
-  for (const rec of readStream(join(session.dir, STREAM_FILE))) {
-    if (rec.kind === RecordKind.Resize) {
-      ({ cols, rows } = rec);
-      continue;
-    }
-    if (rec.kind !== RecordKind.Output) continue;
-    const next = offset + rec.data.length;
-    for (let i = first; i < windows.length; i++) {
-      const w = windows[i];
-      if (!w || w.start >= next) break;
-      if (w.end <= offset) {
-        if (i === first) first++;
-        continue;
-      }
-      if (!w.touched) Object.assign(w, { touched: true, cols, rows });
-      const piece = rec.data.subarray(Math.max(0, w.start - offset), Math.min(rec.data.length, w.end - offset));
-      if (w.countOnly) w.lineFeeds += countLineFeeds(piece);
-      else w.parts.push(piece);
-    }
-    offset = next;
-    if (offset >= last.end) break;
-  }
+  const sizes = visitOutputRanges(join(session.dir, STREAM_FILE), windows, session, (i, piece) => {
+    const w = windows[i];
+    if (!w) return;
+    if (w.countOnly) w.lineFeeds += countLineFeeds(piece);
+    else w.parts.push(piece);
+  });
+  windows.forEach((w, i) => Object.assign(w, sizes[i]));
 }
 
 function window(start: number, end: number, countOnly = false): Window {
-  return { start, end, countOnly, parts: [], lineFeeds: 0, cols: 80, rows: 24, touched: false };
+  return { start, end, countOnly, parts: [], lineFeeds: 0, cols: 80, rows: 24 };
 }
 
 async function renderWindow(w: Window): Promise<string[]> {
@@ -127,20 +107,6 @@ export function outputBytes(session: StoredSession): number {
   return scanStream(join(session.dir, STREAM_FILE)).outputBytes;
 }
 
-function isCommandRecord(e: Record<string, unknown>): boolean {
-  const num = (k: string) => typeof e[k] === 'number';
-  return e.type === 'command' && num('seq') && num('startedAtUs') && num('endedAtUs') && num('outputStart') && num('outputEnd');
-}
-
-/**
- * The command records of a session, oldest first. Other event lines, and records missing a field
- * the context needs (a newer or broken writer), are skipped.
- * @throws StoreError when events.jsonl cannot be read or is corrupt
- */
-export function readCommandRecords(session: StoredSession): CommandRecord[] {
-  return readEvents(session.dir).filter(isCommandRecord) as unknown as CommandRecord[];
-}
-
 /** Which sessions: the asker's own (else the newest), every active one (`-a`), or the N newest (`-s N`). */
 export type SessionChoice = 'current' | 'all-active' | { recent: number };
 
@@ -178,7 +144,7 @@ function pickSessions(store: SessionStore, sessions: SessionChoice, currentSessi
 function loadSession(meta: StoredSession, own: StoredSession | undefined): SessionInfo {
   const current = meta.id === own?.id;
   try {
-    return { meta, current, records: readCommandRecords(meta) };
+    return { meta, current, records: readCommandRecords(meta.dir) };
   } catch (err) {
     // One unreadable events.jsonl must not take the other sessions down: fall back to its output.
     return { meta, current, records: [], problem: (err as Error).message };

@@ -4,8 +4,7 @@
  * described in docs/context.md; the selection rules live in context-select.ts, the wording in
  * context-format.ts and prompt.ts.
  */
-import type { CommandRecord } from '../daemon/commands.js';
-import type { SessionStore } from '../store/index.js';
+import type { CommandRecord, SessionStore } from '../store/index.js';
 import {
   ALT_SCREEN_NOTE, EARLIER_OUTPUT_NOTE, LIVE_NOTE, NO_INTEGRATION_NOTE, NO_OUTPUT_NOTE, commandHeader, commandsNotShown, finishedAt,
   sessionHeader, utc,

@@ -1,7 +1,7 @@
 /**
  * `events.jsonl`: what the daemon learned about a session (command boundaries, failures, ...), one
- * JSON object per line, appended as it happens. The store does not interpret events; their shapes
- * belong to the daemon's event detector.
+ * JSON object per line, appended as it happens. Lines are not interpreted here; the records omnish
+ * writes and their readers are in records.ts.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -13,7 +13,12 @@ export {
   type EndReason, type MetaPatch, type NewSessionMeta, type SessionId, type SessionMeta,
 } from './meta.js';
 export { EVENTS_FILE, appendEvent, readEvents } from './events.js';
+export {
+  lastCommandSeq, readCommandRecords,
+  type CommandRecord, type EventKind, type EventRecord, type ExplanationRecord, type SessionRecord,
+} from './records.js';
 export { STREAM_FILE, SessionHandle, SessionStore, sessionDirName, type StoredSession } from './store.js';
-export { readOutputRange, type OutputRange } from './output.js';
+export { renderOutput, type RenderOptions } from './render.js';
+export { readOutputRange, visitOutputRanges, type OutputRange, type OutputSpan, type TerminalSize } from './output.js';
 export { applyRetention, dirBytes, type RetentionLimits, type RetentionOptions, type RetentionReport } from './retention.js';
 export { TRIM_REASON } from './trim.js';

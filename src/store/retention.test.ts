@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordKind, type StreamRecord } from './format.js';
-import { readEvents } from './events.js';
+import { appendEvent, readEvents } from './events.js';
 import { readOutputRange } from './output.js';
 import { readStream } from './reader.js';
 import { applyRetention, type RetentionLimits } from './retention.js';
@@ -137,9 +137,10 @@ describe('applyRetention: a session over max_session_mb', () => {
         if (i === 30) h.stream.resize(i, 132, 50);
         h.stream.output(i, Buffer.alloc(1000, String(i % 10)));
       }
-      h.appendEvent({ type: 'command', seq: 1, outputStart: 100, outputEnd: 2000 });
-      h.appendEvent({ type: 'command', seq: 2, outputStart: 4000, outputEnd: 50_000 });
-      h.appendEvent({ type: 'command', seq: 3, outputStart: 55_500, outputEnd: 59_000 });
+      // Only the fields a trim moves (it rewrites any command record): written with the untyped appendEvent.
+      appendEvent(h.dir, { type: 'command', seq: 1, outputStart: 100, outputEnd: 2000 });
+      appendEvent(h.dir, { type: 'command', seq: 2, outputStart: 4000, outputEnd: 50_000 });
+      appendEvent(h.dir, { type: 'command', seq: 3, outputStart: 55_500, outputEnd: 59_000 });
       h.appendEvent({ type: 'event', kind: 'nonzero-exit', seq: 3, tUs: 59 });
     });
   }

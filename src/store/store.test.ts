@@ -64,7 +64,7 @@ describe('SessionHandle.end', () => {
   it('on exit: writes the exit record after the data and marks meta ended', () => {
     const h = store.create(newMeta('abcdef'));
     h.stream.output(5, Buffer.from('bye\r\n'));
-    h.appendEvent({ type: 'command', exit: 3 });
+    h.appendEvent({ type: 'event', kind: 'nonzero-exit', seq: 1, exitCode: 3, tUs: 5 });
     const meta = h.end(3, null, 'exit', 7);
     expect(meta).toMatchObject({ active: false, exitCode: 3, signal: null, endReason: 'exit' });
     expect(store.resolve('abcdef')).toMatchObject({ active: false, exitCode: 3 });

@@ -11,6 +11,7 @@ import { StoreError, UsageError } from '../common/errors.js';
 import { makeDirs } from '../common/fs.js';
 import { sessionsDir } from '../common/paths.js';
 import { EVENTS_FILE, appendEvent } from './events.js';
+import type { SessionRecord } from './records.js';
 import {
   META_FORMAT_VERSION, readMeta, updateMeta, writeMeta,
   type EndReason, type MetaPatch, type NewSessionMeta, type SessionId, type SessionMeta,
@@ -73,9 +74,9 @@ export class SessionHandle {
     return this.current;
   }
 
-  /** Appends to events.jsonl. @throws StoreError if it cannot be written. */
-  appendEvent(event: object): void {
-    appendEvent(this.dir, event);
+  /** Appends a record to events.jsonl (src/store/records.ts). @throws StoreError if it cannot be written. */
+  appendEvent(record: SessionRecord): void {
+    appendEvent(this.dir, record);
   }
 
   /**

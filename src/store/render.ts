@@ -2,7 +2,7 @@
  * Rendering terminal output as the user saw it: the bytes go through a headless terminal
  * (@xterm/headless), so `\r` progress bars, cursor movement and erasing collapse to the final
  * text, then the screen and scrollback are read back as plain lines (colours dropped). Used by
- * `omnish show`; the LLM context builder reuses it.
+ * `omnish show` and the LLM context builder, which both read recorded output through the store.
  */
 
 export interface RenderOptions {
@@ -30,7 +30,7 @@ export async function renderOutput(bytes: Uint8Array, cols: number, opts: Render
   const rows = Math.max(1, Math.floor(opts.rows ?? 24) || 24);
   // Every row the output can occupy: explicit line feeds, plus rows wrapped at the right margin.
   const scrollback = lineFeeds(bytes) + Math.ceil(bytes.length / width) + rows;
-  // Loaded on first use: the command table is imported when a shell starts, which must stay quick.
+  // Loaded on first use: the store and the command table are imported when a shell starts, which must stay quick.
   const { default: xterm } = await import('@xterm/headless');
   const term = new xterm.Terminal({ cols: width, rows, scrollback, allowProposedApi: true });
   try {
