@@ -3,10 +3,11 @@
  * merged into IoData batches, the queue of messages waiting for the socket, and the cap on the
  * memory both take, counted together with what the socket itself still buffers.
  *
- * Writing stops as soon as the outlet reports backpressure and resumes on the next flush (the
- * owner calls it on the socket's drain). Output past the cap is dropped and a Gap, counting the
- * dropped bytes, takes its place in the queue: the stream the daemon gets is exact up to the gap
- * and goes on after it.
+ * Writing stops as soon as the outlet reports backpressure and resumes after drained() (the owner
+ * calls it on the socket's drain). Output past the cap is dropped and a Gap, counting the dropped
+ * bytes, takes its place in the queue: the stream the daemon gets is exact up to the gap and goes
+ * on after it. Once dropping, output is kept again only when there is room for a batch (or a
+ * quarter of the cap, if smaller): one gap per stall rather than many with slivers between.
  */
 import { IoDir, type Gap, type Message, type Resize, type SessionEnd } from '../protocol/index.js';
 
@@ -70,18 +71,23 @@ export class RecordQueue {
   /** Set while paused: since when (µs) and how many output bytes were left out. */
   private paused: { sinceUs: number; bytes: number } | undefined;
   private outlet: QueueOutlet | undefined;
+  /** Set from a drop until there is room for a batch again: one gap per stall, not slivers between many. */
+  private dropping = false;
   /** Set when the outlet reported backpressure: nothing is sent until drained(). */
   private blocked = false;
   private readonly capBytes: number;
   private readonly maxBatch: number;
   private readonly batchMs: number;
   private readonly timers: QueueTimers;
+  /** After a drop, output is kept again only with this much room under the cap, bytes. */
+  private readonly resumeRoom: number;
 
   constructor(private readonly options: RecordQueueOptions) {
     this.capBytes = options.capBytes;
     this.maxBatch = options.batchBytes ?? BATCH_BYTES;
     this.batchMs = options.batchMs ?? BATCH_MS;
     this.timers = options.timers ?? globalTimers;
+    this.resumeRoom = Math.min(this.maxBatch, Math.floor(this.capBytes / 4));
   }
 
   /**
@@ -127,7 +133,9 @@ export class RecordQueue {
       this.paused.bytes += data.length;
       return;
     }
-    if (this.heldBytes + data.length > this.capBytes) return this.drop(data.length, tUs);
+    const room = this.capBytes - this.heldBytes;
+    if (data.length > room || (this.dropping && room - data.length < this.resumeRoom)) return this.drop(data.length, tUs);
+    this.dropping = false;
     // A batch never grows past maxBatch: seal first, and cut a chunk larger than a batch.
     if (this.batchBytes + data.length > this.maxBatch) this.seal();
     for (let at = 0; at < data.length; at += this.maxBatch) {
@@ -202,6 +210,7 @@ export class RecordQueue {
   /** Output over the cap: a Gap where it would have been, or a longer one if the last message is one. */
   private drop(bytes: number, tUs: number): void {
     this.seal();
+    this.dropping = true;
     const last = this.head < this.queue.length ? this.queue[this.queue.length - 1] : undefined;
     if (last?.type === 'Gap' && last.reason === CAP_REASON) last.lostBytes += bytes;
     else this.enqueue({ type: 'Gap', tUs, lostBytes: bytes, reason: CAP_REASON } satisfies Gap);
