@@ -1,21 +1,26 @@
 /**
  * The copy of the session that goes to omnishd. It never blocks or slows the terminal: output is
- * queued in memory and sent in batches from the event loop; the queue is bounded (a cap, then a
- * Gap record saying how many bytes were dropped, placed where they would have been). With no
- * daemon, the recorder starts one, then keeps reconnecting with backoff; after a reconnect the
- * session registers again (`resume: true`) and the queue drains.
+ * queued in memory and sent in batches from the event loop, never faster than the socket takes it;
+ * what it holds, the socket's buffer included, is bounded (a cap, then a Gap record saying how many
+ * bytes were dropped, placed where they would have been: record-queue.ts). With no daemon, the
+ * recorder starts one, then keeps reconnecting with backoff; after a reconnect the session
+ * registers again (`resume: true`) and the queue drains.
  */
 import { hostname } from 'node:os';
 import { readlinkSync } from 'node:fs';
-import { IoDir, PROTOCOL_VERSION, checkWelcome, type Event, type Message, type SessionStart } from '../protocol/index.js';
+import { PROTOCOL_VERSION, checkWelcome, type Event, type SessionStart } from '../protocol/index.js';
 import { VERSION } from '../common/version.js';
 import type { Connection, Transport } from '../transport/index.js';
 import type { ExitStatus } from './pty.js';
+import { RecordQueue } from './record-queue.js';
 import type { OutputSink } from './relay.js';
 
 /** Tunables, all with defaults fit for a terminal. */
 export interface RecorderOptions {
-  /** Bytes of output held while the daemon is slow or away before dropping (default 8 MiB). */
+  /**
+   * Bytes of output held while the daemon is slow or away, the socket's buffer included, before
+   * dropping (default 8 MiB).
+   */
   capBytes?: number;
   /** First and longest wait between reconnect attempts, ms (defaults 100 and 10 000). */
   backoffMs?: [number, number];
@@ -57,23 +62,16 @@ export function sessionInfo(sessionId: string, shell: string, shellPid: number, 
 }
 
 const HANDSHAKE_TIMEOUT_MS = 2000;
-/** Output is merged into IoData messages of up to this many bytes... */
-const BATCH_BYTES = 64 * 1024;
-/** ...or whatever arrived within this many ms: one frame per batch, not per ~4 KiB pty read. */
-const BATCH_MS = 5;
 /** A daemon that died is started again, but not more often than this (ms). */
 const AUTOSTART_INTERVAL_MS = 5000;
 
+/**
+ * The relay's sink for omnishd: the connection's lifecycle (connect, handshake, register, reconnect
+ * with backoff, autostart) around a {@link RecordQueue}, which does the batching, the cap and the
+ * backpressure.
+ */
 export class Recorder implements OutputSink {
-  private readonly queue: Message[] = [];
-  private queuedBytes = 0;
-  /** Output not yet sealed into an IoData: chunks, their bytes, and the tUs of the first. */
-  private batch: Buffer[] = [];
-  private batchBytes = 0;
-  private batchTUs = 0;
-  private batchTimer: NodeJS.Timeout | undefined;
-  /** Set while paused: since when (µs) and how many output bytes were left out. */
-  private paused: { sinceUs: number; bytes: number } | undefined;
+  private readonly queue: RecordQueue;
   private conn: Connection | undefined;
   private registered = false;
   private everRegistered = false;
@@ -83,7 +81,6 @@ export class Recorder implements OutputSink {
   private lastAutostart = -Infinity;
   private backoff: number;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly capBytes: number;
   private readonly backoffRange: [number, number];
 
   constructor(
@@ -91,7 +88,7 @@ export class Recorder implements OutputSink {
     private readonly info: SessionInfo,
     private readonly options: RecorderOptions,
   ) {
-    this.capBytes = options.capBytes ?? 8 * 1024 * 1024;
+    this.queue = new RecordQueue({ capBytes: options.capBytes ?? 8 * 1024 * 1024, onQueued: () => this.scheduleFlush() });
     this.backoffRange = options.backoffMs ?? [100, 10_000];
     this.backoff = this.backoffRange[0];
     void this.connect();
@@ -107,50 +104,30 @@ export class Recorder implements OutputSink {
    * Gap saying how much was left out and why. Returns false when already paused.
    */
   pause(tUs: number): boolean {
-    if (this.paused) return false;
-    this.seal();
-    this.paused = { sinceUs: tUs, bytes: 0 };
-    return true;
+    return this.queue.pause(tUs);
   }
 
   /** Records again after pause(); returns false when not paused. */
   resume(): boolean {
-    if (!this.paused) return false;
-    this.queue.push({ type: 'Gap', tUs: this.paused.sinceUs, lostBytes: this.paused.bytes, reason: 'paused by the user (::pause)' });
-    this.paused = undefined;
-    this.scheduleFlush();
-    return true;
+    return this.queue.resume();
   }
 
   /** True between pause() and resume(). */
   get isPaused(): boolean {
-    return this.paused !== undefined;
+    return this.queue.isPaused;
   }
 
   output(data: Buffer, tUs: number): void {
-    if (this.paused) {
-      this.paused.bytes += data.length;
-      return;
-    }
-    if (this.queuedBytes + this.batchBytes + data.length > this.capBytes) return this.drop(data.length, tUs, 'client buffer full');
-    if (this.batchBytes === 0) this.batchTUs = tUs;
-    this.batch.push(data);
-    this.batchBytes += data.length;
-    if (this.batchBytes >= BATCH_BYTES) this.seal();
-    else this.batchTimer ??= setTimeout(() => this.seal(), BATCH_MS);
+    this.queue.output(data, tUs);
   }
 
   resize(cols: number, rows: number, tUs: number): void {
-    this.seal();
     this.queue.push({ type: 'Resize', tUs, cols, rows });
-    this.scheduleFlush();
   }
 
   end(status: ExitStatus, tUs: number): void {
-    this.seal();
-    this.queue.push({ type: 'SessionEnd', tUs, exitCode: status.signal ? null : status.exitCode, signal: status.signal ?? null });
     this.ended = true;
-    this.scheduleFlush();
+    this.queue.push({ type: 'SessionEnd', tUs, exitCode: status.signal ? null : status.exitCode, signal: status.signal ?? null });
   }
 
   /**
@@ -161,7 +138,7 @@ export class Recorder implements OutputSink {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       this.flush();
-      if (this.queue.length === 0 && this.registered && (this.conn?.bufferedBytes ?? 0) === 0) return true;
+      if (this.queue.isEmpty && this.registered && (this.conn?.bufferedBytes ?? 0) === 0) return true;
       if (!this.registered && !this.connecting && this.retryTimer === undefined) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -175,28 +152,8 @@ export class Recorder implements OutputSink {
     this.conn?.close();
   }
 
-  /** Turns the pending output into one IoData in the queue. */
-  private seal(): void {
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    if (this.batchBytes === 0) return;
-    const data = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes);
-    this.queue.push({ type: 'IoData', dir: IoDir.Output, tUs: this.batchTUs, data });
-    this.queuedBytes += this.batchBytes;
-    this.batch = [];
-    this.batchBytes = 0;
-    this.scheduleFlush();
-  }
-
-  private drop(bytes: number, tUs: number, reason: string): void {
-    this.seal();
-    const last = this.queue[this.queue.length - 1];
-    if (last?.type === 'Gap') last.lostBytes += bytes;
-    else this.queue.push({ type: 'Gap', tUs, lostBytes: bytes, reason });
-  }
-
   private scheduleFlush(): void {
-    if (this.flushScheduled || !this.registered) return;
+    if (this.flushScheduled || !this.registered || this.queue.isBlocked) return;
     this.flushScheduled = true;
     // Batch everything the pty produced in this turn of the event loop into one write.
     setImmediate(() => {
@@ -206,12 +163,8 @@ export class Recorder implements OutputSink {
   }
 
   private flush(): void {
-    const conn = this.conn;
-    if (!conn || !this.registered || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.queue.length);
-    this.queuedBytes = 0;
-    for (const msg of batch) conn.send(msg);
-    if (this.ended && this.queue.length === 0) conn.close();
+    if (!this.conn || !this.registered) return;
+    if (this.queue.flush() && this.ended) this.conn.close();
   }
 
   private async connect(): Promise<void> {
@@ -224,12 +177,16 @@ export class Recorder implements OutputSink {
       this.registered = true;
       this.backoff = this.backoffRange[0];
       conn.onClose(() => this.lost());
-      conn.onDrain(() => this.flush());
+      conn.onDrain(() => {
+        this.queue.drained();
+        this.flush();
+      });
       conn.onMessage((msg) => {
         if (msg.type === 'Event') this.options.onEvent?.(msg);
       });
       conn.send({ type: 'SessionStart', resume: this.everRegistered, ...this.info });
       this.everRegistered = true;
+      this.queue.setOutlet(conn);
       this.flush();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -276,7 +233,8 @@ export class Recorder implements OutputSink {
   private lost(): void {
     this.conn = undefined;
     this.registered = false;
-    if (this.ended && this.queue.length === 0) return;
+    this.queue.setOutlet(undefined);
+    if (this.ended && this.queue.isEmpty) return;
     this.retryLater();
   }
 

@@ -78,6 +78,15 @@ export class Term {
     return this.total;
   }
 
+  /**
+   * Drops the bytes received so far, so a test streaming a lot of output does not keep it all;
+   * bytes(), text() and mark() count from here on.
+   */
+  forget(): void {
+    this.chunks.length = 0;
+    this.total = 0;
+  }
+
   write(data: string | Buffer): void {
     this.pty.write(data as string); // node-pty writes Buffers as they are; its typings say string only
   }
