@@ -11,7 +11,7 @@ import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, wr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestDir } from './helpers/fixture.js';
-import { descendantPids, ready, ROOT, runIn, Term, testEnv } from './helpers/term.js';
+import { descendantPids, OMNISH, ready, ROOT, runIn, Term, testEnv } from './helpers/term.js';
 
 const dir = useTestDir();
 
@@ -99,5 +99,36 @@ describe('a dependency that loads only after the shell is up (msgpackr) is missi
     expect(t.text()).not.toMatch(/starting the plain shell/);
     t.write('exit 7\r');
     expect(await t.waitExit()).toEqual({ exitCode: 7 });
+  });
+});
+
+describe('where Node has process.execve (>= 22.15), the shell replaces omnish', () => {
+  /** Runs `launcher args` with a stand-in process.execve that reports its call instead of exec'ing. */
+  function withExecve(launcher: string, args: string[], argv0?: string): { file: string; argv: string[]; sigpipeCaught: boolean } {
+    const stub = join(dir.path, 'execve-stub.mjs');
+    writeFileSync(
+      stub,
+      `process.execve = (file, argv) => {
+        process.stdout.write(JSON.stringify({ file, argv, sigpipeCaught: process.listenerCount('SIGPIPE') > 0 }));
+        process.exit(0);
+      };\n`,
+    );
+    const node = ['--import', stub, launcher, ...args];
+    // bash's `exec -a` sets argv[0] as login(1) does.
+    const [file, argv] = argv0 ? ['/bin/bash', ['-c', 'exec -a "$0" "$@"', argv0, process.execPath, ...node]] : [process.execPath, node];
+    const r = spawnSync(file, argv, { env: testEnv(dir.path), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as { file: string; argv: string[]; sigpipeCaught: boolean };
+  }
+
+  it('omnish -c CMD execs the real shell with the arguments', () => {
+    expect(withExecve(OMNISH, ['-c', 'exit 3'])).toEqual({ file: '/bin/bash', argv: ['/bin/bash', '-c', 'exit 3'], sigpipeCaught: true });
+  });
+
+  it('the launcher fallback execs it too, as a login shell for argv[0] "-..."', () => {
+    const launcher = packageCopy();
+    rmSync(join(launcher, '..', '..', 'dist', 'client', 'main.js'));
+    expect(withExecve(launcher, ['-c', 'exit 3'])).toEqual({ file: '/bin/bash', argv: ['/bin/bash', '-c', 'exit 3'], sigpipeCaught: true });
+    expect(withExecve(launcher, [], '-omnish')).toEqual({ file: '/bin/bash', argv: ['-bash'], sigpipeCaught: true });
   });
 });
