@@ -68,6 +68,16 @@ describe('output at exit', () => {
     expect(t.bytes().indexOf(expected)).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a background job that keeps the terminal open does not hold up the exit', async () => {
+    writeFileSync(join(dir.path, 'config.toml'), '[daemon]\nautostart = false\n');
+    const t = dir.omnish();
+    await ready(t);
+    const started = Date.now();
+    t.write('sleep 30 & exit 2\r');
+    expect(await t.waitExit()).toEqual({ exitCode: 2 });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('the recording holds every byte the terminal got, then the exit', async () => {
     const file = join(dir.path, 'big.txt');
     writeFileSync(file, bigLog());

@@ -152,7 +152,11 @@ async function relaySession(s: RunningShell): Promise<void> {
     off('recording', err);
   }
   const status = await relay;
-  if (prompt) terminal.write(prompt.tracker.flush());
+  try {
+    if (prompt) terminal.write(prompt.tracker.flush());
+  } catch {
+    // The integration failed on the way; what it held back is not worth the exit status.
+  }
   terminal.restore();
   terminal.close();
   // Give the daemon a moment to take the rest of the session; never hold the user's exit long.
