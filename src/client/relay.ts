@@ -19,6 +19,9 @@ export interface OutputSink {
   end(status: ExitStatus, tUs: number): void;
 }
 
+/** What broke while the relay ran: the copy for the sinks, or the prompt tracking and `::` filters. */
+export type RelayFault = 'recording' | 'integration';
+
 /** Everything the relay runs on. */
 export interface RelayIo {
   pty: Pty;
@@ -30,7 +33,17 @@ export interface RelayIo {
   originMs?: number;
   /** Optional hook between the shell's output and the terminal (prompt tracking, mark stripping); returns what to show. Sinks get the original. */
   outputFilter?: (data: Buffer) => Buffer;
+  /**
+   * Told once per kind when a sink or a filter throws. The relay has already dropped the sinks (or
+   * both filters) and goes on relaying: the shell must outlive any failure of what rides on it.
+   */
+  onFault?: (what: RelayFault, err: unknown) => void;
 }
+
+/** How long the relay waits for the exit status after the end of output, and the other way round (ms). */
+export const END_WAIT_MS = 2000;
+/** The status reported when output ended and the shell did not exit within END_WAIT_MS: hung up. */
+const HUNG_UP: ExitStatus = { exitCode: 1, signal: 1 };
 
 /** Monotonic clock in µs relative to `origin` (from performance.now, ms with fractions). */
 export function microsSince(originMs: number): number {
@@ -38,41 +51,100 @@ export function microsSince(originMs: number): number {
 }
 
 /**
- * Runs the relay until the shell exits.
+ * Runs the relay until the shell has exited and its output has ended (every byte the pty had is on
+ * the terminal and with the sinks); each waits at most END_WAIT_MS for the other. Then the sinks get
+ * end(). Output that ends while the shell runs on without its terminal is a hang-up: the shell gets
+ * SIGHUP, as from a closed terminal.
  * @returns the shell's exit status; the caller turns it into omnish's own exit code.
  */
 export function runRelay(io: RelayIo): Promise<ExitStatus> {
-  const { pty, terminal, sinks } = io;
+  const { pty, terminal } = io;
   const origin = io.originMs ?? performance.now();
-  const hasSinks = sinks.length > 0;
+  let sinks = io.sinks;
+  const faulted = new Set<RelayFault>();
+  const fault = (what: RelayFault, err: unknown): void => {
+    if (what === 'recording') sinks = [];
+    else io.inputFilter = io.outputFilter = undefined;
+    if (faulted.has(what)) return;
+    faulted.add(what);
+    io.onFault?.(what, err);
+  };
 
-  const outputFilter = io.outputFilter;
   pty.onData((data) => {
-    terminal.write(outputFilter ? outputFilter(data) : data);
-    if (hasSinks) {
+    terminal.write(showable(io, data, fault));
+    if (sinks.length > 0) {
       const t = microsSince(origin);
-      for (const sink of sinks) sink.output(data, t);
+      try {
+        for (const sink of sinks) sink.output(data, t);
+      } catch (err) {
+        fault('recording', err);
+      }
     }
   });
 
   terminal.onInput((data) => {
-    const forwarded = io.inputFilter ? io.inputFilter(data) : data;
+    let forwarded: Buffer | null = data;
+    try {
+      if (io.inputFilter) forwarded = io.inputFilter(data);
+    } catch (err) {
+      fault('integration', err);
+    }
     if (forwarded && forwarded.length > 0) pty.write(forwarded);
   });
 
   terminal.onResize(({ cols, rows }) => {
     pty.resize(cols, rows);
     const t = microsSince(origin);
-    for (const sink of sinks) sink.resize(cols, rows, t);
+    try {
+      for (const sink of sinks) sink.resize(cols, rows, t);
+    } catch (err) {
+      fault('recording', err);
+    }
   });
 
   return new Promise((resolve) => {
-    pty.onExit((status) => {
+    let status: ExitStatus | undefined;
+    let ended = pty.onEnd === undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (final: ExitStatus): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
       const t = microsSince(origin);
-      for (const sink of sinks) sink.end(status, t);
-      resolve(status);
+      try {
+        for (const sink of sinks) sink.end(final, t);
+      } catch (err) {
+        fault('recording', err);
+      }
+      resolve(final);
+    };
+    pty.onExit((s) => {
+      status = s;
+      if (ended) finish(s);
+      else timer ??= setTimeout(() => finish(s), END_WAIT_MS);
+    });
+    pty.onEnd?.(() => {
+      ended = true;
+      if (status) return finish(status);
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        pty.kill('SIGHUP');
+        finish(HUNG_UP);
+      }, END_WAIT_MS);
     });
   });
+}
+
+/** What the terminal shows for `data`: the output filter's result, or `data` itself once the filter failed. */
+function showable(io: RelayIo, data: Buffer, fault: (what: RelayFault, err: unknown) => void): Buffer {
+  if (!io.outputFilter) return data;
+  try {
+    return io.outputFilter(data);
+  } catch (err) {
+    fault('integration', err);
+    return data;
+  }
 }
 
 /** Maps a shell's end to a process exit code the way shells do: 128 + signal number when killed. */
@@ -87,6 +159,12 @@ export function exitCodeOf(status: ExitStatus): number {
 export class DeferredSink implements OutputSink {
   private target: OutputSink | undefined;
   private held: Array<(sink: OutputSink) => void> = [];
+
+  /** Forgets what is held and drops everything from now on (the real sink could not be made). */
+  discard(): void {
+    this.held = [];
+    this.target = { output() {}, resize() {}, end() {} };
+  }
 
   /** Hands everything held so far to `sink`, then forwards directly. */
   attach(sink: OutputSink): void {

@@ -1,7 +1,9 @@
 /**
  * A wrapped session: the shell started with integration in a new pty, the relay between it and the
  * terminal, the prompt tracker and `::` interception on top, and the recorder streaming a copy to
- * omnishd. Any failure before the shell is up ends in the plain shell (never a lockout).
+ * omnishd. Any failure before the shell is up ends in the plain shell (never a lockout). Once it is
+ * up, nothing that rides on the relay may end the session or start another shell: a failure of the
+ * recording or of the integration turns that off with one line, and the relay goes on.
  */
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
@@ -9,7 +11,7 @@ import { runtimeDir, socketPath } from '../common/paths.js';
 import type { SessionControl } from '../commands/io.js';
 import type { OmnishConfig } from '../config/config.js';
 import { handOverNonce, integrationFor, type Integration, type NonceHandoff } from '../shell/launch.js';
-import { execShell } from './exec.js';
+import { execShell, markShellStarted } from './exec.js';
 import { Interceptor } from './intercept.js';
 import { Notices } from './notices.js';
 import { SESSION_ENV, type Invocation } from './invocation.js';
@@ -17,11 +19,22 @@ import { PromptTracker } from './prompt.js';
 import { runPromptCommand } from './prompt-commands.js';
 import { isUtf8Locale, spawnShellPty, type Pty } from './pty.js';
 import type { Recorder, SessionInfo } from './recorder.js';
-import { DeferredSink, exitCodeOf, microsSince, runRelay, type RelayIo } from './relay.js';
+import { DeferredSink, exitCodeOf, microsSince, runRelay, type RelayFault, type RelayIo } from './relay.js';
 import { saveTermiosAndEnterRaw, type ProcessTerminal } from './terminal.js';
 
 /** How long omnish waits at exit for the daemon to take the end of the session (ms). */
 const RECORDER_DRAIN_MS = 1000;
+/** How long omnish waits at exit for terminal writes still queued in process.stdout (ms). */
+const STDOUT_FLUSH_MS = 2000;
+
+/** What the user reads when a part of omnish turns itself off. */
+const FAULT_LABEL: Record<RelayFault, string> = { recording: 'recording', integration: 'shell integration' };
+
+/** First line of an error's message, for a one-line report. */
+function reasonOf(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0] ?? text;
+}
 
 /** Arguments for the wrapped shell: node-pty cannot set argv[0], so a login shell gets `-l`. */
 function wrappedArgs(invocation: Invocation): string[] {
@@ -75,12 +88,38 @@ export async function runWrapped(
     execShell(shellPath, invocation.shellArgs, invocation.login);
     return;
   }
+  markShellStarted();
   onReady(terminal, pty);
+  await relaySession({ sessionId, nonce, shellPath, config, terminal, pty, integration });
+}
+
+/** The pieces of a wrapped session once its shell runs. */
+interface RunningShell {
+  sessionId: string;
+  nonce: string;
+  shellPath: string;
+  config: OmnishConfig;
+  terminal: ProcessTerminal;
+  pty: Pty;
+  integration: Integration;
+}
+
+/** Relays until the shell has exited and its output has ended, then exits the process with its status. */
+async function relaySession(s: RunningShell): Promise<void> {
+  const { sessionId, nonce, shellPath, config, terminal, pty, integration } = s;
   // `::` commands run in this process and find their session here (`omnish commands` defaults to it).
   process.env[SESSION_ENV] = sessionId;
   const sink = new DeferredSink();
-  const io: RelayIo = { pty, terminal, sinks: [sink] };
   const control = { recorder: undefined as Recorder | undefined };
+  const off = (what: RelayFault, err: unknown): void => {
+    if (what === 'recording') {
+      sink.discard();
+      control.recorder?.close();
+      control.recorder = undefined;
+    }
+    terminal.write(Buffer.from(`omnish: ${FAULT_LABEL[what]} off: ${reasonOf(err)}\r\n`));
+  };
+  const io: RelayIo = { pty, terminal, sinks: [sink], onFault: off };
   const sessionControl: SessionControl = {
     id: sessionId,
     integration: integrationLabel(integration),
@@ -92,26 +131,56 @@ export async function runWrapped(
   };
   const originMs = performance.now();
   io.originMs = originMs;
-  const prompt = integration.integration ? attachPrompt(io, nonce, shellPath, config, sessionControl) : undefined;
-  const tracker = prompt?.tracker;
+  let prompt: { tracker: PromptTracker; notices: Notices } | undefined;
+  try {
+    prompt = integration.integration ? attachPrompt(io, nonce, shellPath, config, sessionControl) : undefined;
+  } catch (err) {
+    io.inputFilter = io.outputFilter = undefined;
+    off('integration', err);
+  }
   const startedAtMs = Date.now();
   // The size at the start: a resize while the recorder loads reaches it as a Resize through the sink.
   const startSize = terminal.size();
   const relay = runRelay(io);
-  const recorder = await startRecorder(config, prompt?.notices, (info) => {
-    const base = { ...info(sessionId, shellPath, pty.pid, startSize), startedAtMs };
-    const withIntegration = { ...base, integration: integrationLabel(integration) };
-    return integration.integration ? { ...withIntegration, nonce } : withIntegration;
-  });
-  sink.attach(recorder);
-  control.recorder = recorder;
+  try {
+    const recorder = await startRecorder(config, prompt?.notices, (info) => {
+      const base = { ...info(sessionId, shellPath, pty.pid, startSize), startedAtMs };
+      const withIntegration = { ...base, integration: integrationLabel(integration) };
+      return integration.integration ? { ...withIntegration, nonce } : withIntegration;
+    });
+    sink.attach(recorder);
+    control.recorder = recorder;
+  } catch (err) {
+    // Loaded only now, after the shell is spawned: a missing dependency shows up here.
+    off('recording', err);
+  }
   const status = await relay;
-  if (tracker) terminal.write(tracker.flush());
+  try {
+    if (prompt) terminal.write(prompt.tracker.flush());
+  } catch {
+    // The integration failed on the way; what it held back is not worth the exit status.
+  }
   terminal.restore();
   terminal.close();
   // Give the daemon a moment to take the rest of the session; never hold the user's exit long.
-  await recorder.drain(RECORDER_DRAIN_MS);
+  await Promise.all([control.recorder?.drain(RECORDER_DRAIN_MS).catch(() => false), stdoutFlushed(STDOUT_FLUSH_MS)]);
   process.exit(exitCodeOf(status));
+}
+
+/**
+ * Resolves once process.stdout holds no queued bytes, or after `timeoutMs`. Terminal writes are
+ * synchronous, unless fd 1 turned out non-blocking (then the stream queues them) and exiting would
+ * drop the tail of the output.
+ */
+function stdoutFlushed(timeoutMs: number): Promise<void> {
+  if (process.stdout.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    process.stdout.once('drain', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /**
