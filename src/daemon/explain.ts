@@ -66,7 +66,7 @@ export class AutoExplainer {
     const question = explainQuestion(record.command, record.exitCode);
     try {
       const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), 'explain');
-      session.handle.appendEvent({ type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer });
+      session.handle?.appendEvent({ type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer });
       session.conn.send({
         type: 'Event',
         sessionId: session.id,
