@@ -186,7 +186,7 @@ describe('a full or read-only store', () => {
 
 /** Connects to the test daemon as a client of its own, says Hello, and returns the connection and what it receives. */
 async function intruder(): Promise<{ send: (m: Message) => void; received: Message[]; closed: Promise<void> }> {
-  const conn = await connectUnix(testEnv(dir.path).OMNISH_SOCKET ?? "");
+  const conn = await connectUnix(testEnv(dir.path).OMNISH_SOCKET ?? '');
   const received: Message[] = [];
   conn.onMessage((m) => received.push(m));
   const closed = new Promise<void>((resolve) => conn.onClose(() => resolve()));
