@@ -43,7 +43,7 @@ function describe(err: Error): { error: string; code?: string } {
 
 /** See the module comment. One per daemon; sessions report to it by id. */
 export class StoreHealth {
-  private current: (StoreProblem & { lastFailureMs: number; lastOkMs: number; loggedMs: number; unlogged: number }) | null = null;
+  private current: (StoreProblem & { lastFailureMs: number; okSinceFailure: boolean; loggedMs: number; unlogged: number }) | null = null;
   private previous: StoreProblem | null = null;
   /** Sessions whose last write failed (or that could not be opened). */
   private readonly failing = new Set<string>();
@@ -60,12 +60,13 @@ export class StoreHealth {
     this.failing.add(session);
     const p = this.current;
     if (!p) {
-      this.current = { error, ...(code ? { code } : {}), sinceMs: now, lostBytes: 0, failures: 1, lastFailureMs: now, lastOkMs: 0, loggedMs: now, unlogged: 0 };
+      this.current = { error, ...(code ? { code } : {}), sinceMs: now, lostBytes: 0, failures: 1, lastFailureMs: now, okSinceFailure: false, loggedMs: now, unlogged: 0 };
       this.log.error({ session, err: err.message }, 'store write failed; recording goes on, with a gap for what is lost');
       return;
     }
     p.failures++;
     p.lastFailureMs = now;
+    p.okSinceFailure = false;
     if (p.error !== error) {
       p.error = error;
       if (code) p.code = code;
@@ -87,7 +88,7 @@ export class StoreHealth {
   /** A write of `session` reached the disk. */
   written(session: string): void {
     this.failing.delete(session);
-    if (this.current) this.current.lastOkMs = this.now();
+    if (this.current) this.current.okSinceFailure = true;
   }
 
   /** `session` ended: it will not write again, so it no longer holds the problem open. */
@@ -100,7 +101,7 @@ export class StoreHealth {
     const p = this.current;
     if (!p) return;
     const now = this.now();
-    if (this.failing.size === 0 && p.lastOkMs > p.lastFailureMs && now - p.lastFailureMs >= QUIET_MS) {
+    if (this.failing.size === 0 && p.okSinceFailure && now - p.lastFailureMs >= QUIET_MS) {
       this.current = null;
       this.previous = { error: p.error, ...(p.code ? { code: p.code } : {}), sinceMs: p.sinceMs, untilMs: now, lostBytes: p.lostBytes, failures: p.failures };
       this.log.info({ lostBytes: p.lostBytes, failures: p.failures, failedForMs: now - p.sinceMs }, 'store writable again');
