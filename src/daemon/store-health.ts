@@ -43,7 +43,7 @@ function describe(err: Error): { error: string; code?: string } {
 
 /** See the module comment. One per daemon; sessions report to it by id. */
 export class StoreHealth {
-  private current: (StoreProblem & { lastFailureMs: number; okSinceFailure: boolean; loggedMs: number; unlogged: number }) | null = null;
+  private current: (StoreProblem & { lastFailureMs: number; okSinceFailure: boolean; loggedMs: number; unlogged: number; logged: Set<string> }) | null = null;
   private previous: StoreProblem | null = null;
   /** Sessions whose last write failed (or that could not be opened). */
   private readonly failing = new Set<string>();
@@ -60,7 +60,7 @@ export class StoreHealth {
     this.failing.add(session);
     const p = this.current;
     if (!p) {
-      this.current = { error, ...(code ? { code } : {}), sinceMs: now, lostBytes: 0, failures: 1, lastFailureMs: now, okSinceFailure: false, loggedMs: now, unlogged: 0 };
+      this.current = { error, ...(code ? { code } : {}), sinceMs: now, lostBytes: 0, failures: 1, lastFailureMs: now, okSinceFailure: false, loggedMs: now, unlogged: 0, logged: new Set([error]) };
       this.log.error({ session, err: err.message }, 'store write failed; recording goes on, with a gap for what is lost');
       return;
     }
@@ -71,6 +71,10 @@ export class StoreHealth {
       p.error = error;
       if (code) p.code = code;
       else delete p.code;
+    }
+    // Each kind of error once at once (two alternating ones must not log every time either).
+    if (!p.logged.has(error)) {
+      p.logged.add(error);
       this.log.error({ session, err: err.message, failures: p.failures, lostBytes: p.lostBytes }, 'store write failed with a new error');
       p.loggedMs = now;
       p.unlogged = 0;
