@@ -1,6 +1,6 @@
 /**
  * A store that cannot be written loses nothing silently (a full disk, a file system turned
- * read-only: a real 2 MB tmpfs mounted over the sessions directory), and a live session belongs to
+ * read-only: a real 8 MB tmpfs mounted over the sessions directory), and a live session belongs to
  * its client (another connection claiming it is refused). The terminal is never affected.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,10 +20,13 @@ const logFile = (): string => join(dir.path, 'data', 'state', 'omnishd.log');
 const filler = (): string => join(sessionsDir(), 'filler');
 let mounted: string | undefined;
 
-/** Mounts a 2 MB tmpfs over the sessions directory (we run as root). */
+/**
+ * Mounts a small tmpfs over the sessions directory (we run as root). 8 MB rather than 2: the
+ * client may still be sending its backlog when the filler goes, and that must fit after it.
+ */
 function mountSmallDisk(): void {
   mkdirSync(sessionsDir(), { recursive: true, mode: 0o700 });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', sessionsDir()]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', sessionsDir()]);
   mounted = sessionsDir();
 }
 
@@ -85,6 +88,26 @@ async function bigOutput(t: Term, n: number): Promise<void> {
   expect(t.mark() - since).toBeGreaterThan(n * 2);
 }
 
+/**
+ * Types `echo poke-N` lines into `t` until `check` holds. After a failed write omnishd drops what
+ * comes for a second without trying, so whether a given line is tried depends on timing: keep
+ * giving it output to try with.
+ */
+async function pokeUntil(t: Term, check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (let n = 1; ; n++) {
+    await runIn(t, `echo poke-${n}`);
+    try {
+      await waitUntil(check, what, 1500);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+  }
+}
+
+const inStore = (id: string, text: string) => (): boolean => omnishBytes(dir.path, ['replay', id]).toString('latin1').includes(text);
+
 async function startSession(): Promise<{ t: Term; id: string }> {
   const t = dir.omnish();
   await t.waitFor('PROMPT$ ');
@@ -106,17 +129,24 @@ describe('a full or read-only store', () => {
     mountSmallDisk();
     const { t, id } = await startSession();
     fillDisk();
-    await bigOutput(t, 300_000); // ~2 MB: none of it fits
+    await bigOutput(t, 300_000); // ~2 MB, and the disk is full
     const failing = await waitStatus(/^store: write failed \(ENOSPC: no space left on device\) since \d\d:\d\d, [\d.]+ (MB|KB) lost$/m);
     expect(failing).toMatch(new RegExp(`^  ${id} `, 'm')); // still recorded, on the same connection
 
     const doctor = JSON.parse(omnish(dir.path, ['doctor', '--json']).stdout) as Array<{ name: string; status: string; detail: string; fix?: string }>;
     expect(doctor.find((c) => c.name === 'store')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^write failed \(ENOSPC/), fix: expect.stringMatching(/free space/) });
 
+    // The client may still be sending the output; wait until most of it has reached omnishd (and was lost).
+    await waitUntil(() => {
+      const json = JSON.parse(omnish(dir.path, ['status', '--json']).stdout) as { store: { problem: { lostBytes: number } | null } };
+      return (json.store.problem?.lostBytes ?? 0) > 1_500_000;
+    }, 'omnishd to count the lost output');
     rmSync(filler());
+    await pokeUntil(t, () => /^store: writable again/m.test(status()), 'the store to be writable again');
+    // Recording as before: what comes now is stored at once.
     expect(await runIn(t, 'echo after-$((6*7))')).toContain('after-42');
-    await waitUntil(() => omnishBytes(dir.path, ['replay', id]).toString('latin1').includes('after-42'), 'after-42 in the store');
-    await waitStatus(/^store: writable again since \d\d:\d\d \(write failed from \d\d:\d\d: ENOSPC: no space left on device; [\d.]+ (MB|KB) lost\)$/m);
+    await waitUntil(inStore(id, 'after-42'), 'after-42 in the store', 5000);
+    expect(status()).toMatch(/^store: writable again since \d\d:\d\d \(write failed from \d\d:\d\d: ENOSPC: no space left on device; [\d.]+ (MB|KB) lost\)$/m);
     await exitShell(t, id);
 
     // Nothing lost silently: what the store has plus what its gap records count is what the terminal got.
@@ -149,7 +179,7 @@ describe('a full or read-only store', () => {
     // omnishd closed its file after the failed write, so the file system can be remounted.
     await remount('ro');
     await bigOutput(t, 20_000);
-    await waitStatus(/^store: write failed \(EROFS: read-only file system\) since/m);
+    await pokeUntil(t, () => /^store: write failed \(EROFS: read-only file system\) since/m.test(status()), 'EROFS in omnish status');
 
     // A new shell while the store is read-only: its directory cannot be created; the shell works all the same.
     const t2 = dir.omnish();
@@ -161,11 +191,13 @@ describe('a full or read-only store', () => {
 
     await remount('rw');
     rmSync(filler());
-    expect(await runIn(t, 'echo back-$((3*3))')).toContain('back-9');
     // Until its directory exists (retried every second), the second session's output is counted as lost.
     await waitUntil(() => sessions(dir.path).length === 2, 'the second session in the store', 15_000);
+    await pokeUntil(t, () => /^store: writable again/m.test(status()), 'the store to be writable again');
+    expect(await runIn(t, 'echo back-$((3*3))')).toContain('back-9');
     expect(await runIn(t2, 'echo later-$((4*4))')).toContain('later-16');
-    await waitStatus(/^store: writable again since/m);
+    await waitUntil(inStore(id, 'back-9'), 'back-9 in the store', 5000);
+    await waitUntil(inStore(id2, 'later-16'), 'later-16 in the store', 5000);
     await exitShell(t, id);
     await exitShell(t2, id2);
 
