@@ -21,6 +21,7 @@ import {
 } from './doctor-checks.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
+import { problemFix, problemText, recoveredText, type StoreStatus } from './store-problem.js';
 
 export type { CheckResult } from './doctor-checks.js';
 
@@ -36,6 +37,8 @@ const LLM_DOCS = fileURLToPath(new URL('../../docs/llm.md', import.meta.url));
 /** The part of the daemon's `status` answer doctor reads (StatusResult in src/daemon/control.ts). */
 interface DaemonStatus {
   daemon: { pid: number; version: string; uptimeS: number };
+  /** Absent from an omnishd older than this omnish. */
+  store?: StoreStatus;
 }
 
 /** The daemon's `doctor-llm` answer (DoctorLlmResult in src/daemon/doctor-requests.ts). */
@@ -84,6 +87,21 @@ export function daemonResult(answer: DaemonStatus | Error, ourVersion: string, a
     return { name, status: 'fail', detail: `omnishd ${version} is running (pid ${pid}), but this omnish is ${ourVersion}`, fix: "run 'omnish daemon restart' to run the installed version" };
   }
   return { name, status: 'ok', detail: `omnishd ${version} running (pid ${pid})` };
+}
+
+/**
+ * Judges whether omnishd can write the store, from its `status` answer: a failure while writes
+ * fail (what is lost becomes gap records), nothing when the daemon did not answer (the daemon
+ * check says so), a note about the last failure once it has ended.
+ */
+export function storeResult(answer: DaemonStatus | Error): CheckResult[] {
+  const store = answer instanceof Error ? undefined : answer.store;
+  if (!store) return [];
+  const name = 'store';
+  if (store.problem) return [{ name, status: 'fail', detail: problemText(store.problem), fix: problemFix(store.problem, store.dir) }];
+  const sessions = `${store.sessions} session${store.sessions === 1 ? '' : 's'} in ${store.dir}`;
+  if (store.lastProblem) return [{ name, status: 'ok', detail: `${sessions}; ${recoveredText(store.lastProblem)}` }];
+  return [{ name, status: 'ok', detail: `${sessions}; no write has failed` }];
 }
 
 /** Where the user fixes a backend's key. */
@@ -166,6 +184,7 @@ export async function runChecks(): Promise<CheckResult[]> {
     bounded('data directory', LOCAL_TIMEOUT_MS, () => checkWritableDir('data directory', dataDir(), 'OMNISH_DATA_DIR or XDG_DATA_HOME')),
     bounded('state directory', LOCAL_TIMEOUT_MS, () => checkWritableDir('state directory', stateDir(), 'OMNISH_DATA_DIR or XDG_STATE_HOME')),
     bounded('daemon', DAEMON_TIMEOUT_MS + 500, async () => daemonResult(await daemon, VERSION, autostart)),
+    bounded('store', DAEMON_TIMEOUT_MS + 500, async () => storeResult(await daemon)),
     bounded('llm', LLM_TIMEOUT_MS + 500, () => llmCheck(daemon)),
   ]);
   return groups.flat();

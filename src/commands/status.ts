@@ -8,12 +8,20 @@ import { request } from '../client/control.js';
 import { shortDuration, tildify } from './format.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
+import { problemText, recoveredText, type StoreStatus } from './store-problem.js';
 
 /** The daemon's answer (see StatusResult in src/daemon/control.ts). */
 interface StatusResult {
   daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number; defaultBackend: string };
-  store: { sessions: number; bytes: number };
-  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string }>;
+  store: StoreStatus;
+  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string; stored?: boolean }>;
+}
+
+/** The store's health: a line while writes fail, and one about the last failure once it ended. */
+function storeLines(store: StoreStatus): string[] {
+  if (store.problem) return [`store: ${problemText(store.problem)}`];
+  if (store.lastProblem) return [`store: ${recoveredText(store.lastProblem)}`];
+  return [];
 }
 
 /** 'bash' → 'shell integration: bash'; 'off: reason' → 'shell integration: off (reason)'. */
@@ -28,9 +36,10 @@ function render(s: StatusResult): string {
     `omnishd ${s.daemon.version} running (pid ${s.daemon.pid}, up ${shortDuration(s.daemon.uptimeS * 1000)})`,
     `socket: ${s.daemon.socket} (${s.daemon.connections} connection${s.daemon.connections === 1 ? '' : 's'})`,
     `store: ${s.store.sessions} session${s.store.sessions === 1 ? '' : 's'}, ${(s.store.bytes / 1048576).toFixed(1)} MB`,
+    ...storeLines(s.store),
     `default LLM backend: ${s.daemon.defaultBackend === 'auto' ? 'auto (from the environment, or a local server)' : s.daemon.defaultBackend}`,
     `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
-    ...s.sessions.map((x) => sanitizeLine(`  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`)),
+    ...s.sessions.map((x) => sanitizeLine(`  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`) + (x.stored === false ? '  (not stored yet: the store cannot be written)' : '')),
   ];
   const here = io().session;
   const mine = s.sessions.find((x) => x.id === (here?.id ?? process.env.OMNISH_SESSION));

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig, type EventsConfig } from '../config/config.js';
 import type { IoData, Message, SessionStart } from '../protocol/index.js';
-import { readEvents, readOutputRange, SessionStore, STREAM_FILE } from '../store/index.js';
+import { readEvents, readOutputRange, SessionStore, STREAM_FILE, type SessionHandle } from '../store/index.js';
 import type { Connection } from '../transport/index.js';
 import { SessionManager, type LiveSession } from './sessions.js';
 
@@ -36,19 +36,23 @@ function fakeConn(): Connection & { sent: Message[] } {
   };
 }
 
-function start(manager: SessionManager, over: Partial<SessionStart> = {}): LiveSession & { conn: { sent: Message[] } } {
+type Stored = LiveSession & { handle: SessionHandle; conn: { sent: Message[] } };
+
+function start(manager: SessionManager, over: Partial<SessionStart> = {}): Stored {
   const msg: SessionStart = {
     type: 'SessionStart', sessionId: ID, resume: false, startedAtMs: Date.parse('2026-11-21T13:53:03Z'), shell: '/bin/bash',
     shellPid: 2, clientPid: process.pid, tty: '/dev/pts/1', cwd: '/home/u', term: 'xterm', cols: 80, rows: 24,
     hostname: 'box', nonce: NONCE, ...over,
   };
-  return manager.start(fakeConn(), msg) as LiveSession & { conn: { sent: Message[] } };
+  const session = manager.start(fakeConn(), msg);
+  if (!session.handle) throw new Error('the session has no files');
+  return session as Stored;
 }
 
 const out = (tUs: number, text: string): IoData => ({ type: 'IoData', dir: 0, tUs, data: Buffer.from(text, 'utf8') });
 const manager = (events: Partial<EventsConfig> = {}) =>
   new SessionManager(store, pino({ level: 'silent' }), { ...defaultConfig().events, ...events });
-const records = (s: LiveSession, type = 'command') => readEvents(s.handle.dir).filter((e) => e.type === type);
+const records = (s: Stored, type = 'command') => readEvents(s.handle.dir).filter((e) => e.type === type);
 
 describe('command records', () => {
   it('stores command line, cwd, exit status, times and output offsets', () => {

@@ -6,6 +6,9 @@ import { VERSION } from '../common/version.js';
 import { UsageError } from '../common/errors.js';
 import { dirBytes, type SessionStore } from '../store/index.js';
 import type { SessionManager } from './sessions.js';
+import type { StoreProblem } from './store-health.js';
+
+export type { StoreProblem } from './store-health.js';
 
 /** What the handlers can see of the daemon. */
 export interface DaemonState {
@@ -21,9 +24,14 @@ export interface DaemonState {
 /** Shape of the `status` result (`omnish status --json`). */
 export interface StatusResult {
   daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number; defaultBackend: string };
-  /** The session store: how many sessions, and bytes on disk. */
-  store: { sessions: number; bytes: number };
-  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string }>;
+  /**
+   * The session store: where, how many sessions, bytes on disk; `problem` while writes fail (disk
+   * full, read-only: null when it is writable), `lastProblem` the last such episode that ended.
+   * `sessions`/`bytes` are 0 when the directory cannot be read.
+   */
+  store: { dir: string; sessions: number; bytes: number; problem: StoreProblem | null; lastProblem: StoreProblem | null };
+  /** The sessions recorded now; `stored` is false while the store cannot hold one (its bytes are counted as lost). */
+  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string; stored: boolean }>;
 }
 
 /** What a handler gets besides its params: a way to stream Events before its result, and cancellation. */
@@ -34,10 +42,16 @@ export interface RequestContext {
   signal: AbortSignal;
 }
 
-/** How many sessions the store holds and their bytes on disk. */
-function storeSummary(store: SessionStore): StatusResult['store'] {
-  const all = store.list();
-  return { sessions: all.length, bytes: all.reduce((n, s) => n + dirBytes(s.dir), 0) };
+/** How many sessions the store holds and their bytes on disk, and whether it can be written. */
+function storeSummary(sessions: SessionManager): StatusResult['store'] {
+  const store: SessionStore = sessions.store;
+  let all: ReturnType<SessionStore['list']> = [];
+  try {
+    all = store.list();
+  } catch {
+    // An unreadable directory is reported as a problem by the writes that fail; status still answers.
+  }
+  return { dir: store.root, sessions: all.length, bytes: all.reduce((n, s) => n + dirBytes(s.dir), 0), ...sessions.health.report() };
 }
 
 type Handler = (state: DaemonState, params: Record<string, unknown>, ctx: RequestContext) => unknown;
@@ -53,10 +67,10 @@ const HANDLERS: Record<string, Handler> = {
       connections: state.connections(),
       defaultBackend: state.defaultBackend?.() ?? 'auto',
     },
-    store: storeSummary(state.sessions.store),
-    sessions: [...state.sessions.liveSessions.values()].map(({ handle, integration }) => {
-      const m = handle.meta;
-      return { id: m.id, tty: m.tty, shell: m.shell, cwd: m.cwd, startedAt: m.startedAt, clientPid: m.clientPid, integration };
+    store: storeSummary(state.sessions),
+    sessions: [...state.sessions.liveSessions.values()].map(({ id, handle, info, integration }) => {
+      const startedAt = handle?.meta.startedAt ?? new Date(info.startedAtMs).toISOString();
+      return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, stored: handle !== null };
     }),
   }),
   sessions: (state) => state.sessions.list(),

@@ -67,7 +67,7 @@ export class AutoExplainer {
       const kind = { purpose: 'explain', focusSeq: record.seq } as const;
       const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), kind);
       const stored: ExplanationRecord = { type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer };
-      session.handle.appendEvent(stored);
+      session.handle?.appendEvent(stored);
       session.conn.send({
         type: 'Event',
         sessionId: session.id,

@@ -59,11 +59,14 @@ export function serveConnection(conn: Connection, state: DaemonState, token: str
         phase = msg.role === 'session' ? 'session-start' : 'control';
         return;
       }
-      case 'session-start':
+      case 'session-start': {
         if (msg.type !== 'SessionStart') return violation(`expected SessionStart, got ${msg.type}`);
+        const busy = state.sessions.refusal(msg); // a live session belongs to its connection
+        if (busy) return refuse(busy);
         session = state.sessions.start(conn, msg);
         phase = 'session';
         return;
+      }
       case 'session':
         if (!session) return violation('no session');
         if (msg.type === 'IoData' || msg.type === 'Resize' || msg.type === 'Gap') return state.sessions.record(session, msg);

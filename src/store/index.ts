@@ -7,7 +7,7 @@ export {
   type StreamRecord,
 } from './format.js';
 export { StreamReader, readStream, scanStream, type StreamEnd, type StreamReaderOptions, type StreamScan } from './reader.js';
-export { StreamWriter, type StreamWriterOptions } from './writer.js';
+export { STORE_WRITE_FAILED, StreamWriter, type StreamWriterOptions, type WriteListener } from './writer.js';
 export {
   META_FORMAT_VERSION, parseMeta, readMeta, updateMeta, writeMeta,
   type EndReason, type MetaPatch, type NewSessionMeta, type SessionId, type SessionMeta,
