@@ -114,7 +114,7 @@ describe('errorTarget', () => {
     try {
       validateConfig(parse(text), 'F');
     } catch (err) {
-      if (err instanceof ConfigError) return errorTarget(err.message, 'F');
+      if (err instanceof ConfigError) return errorTarget(err, 'F');
       throw err;
     }
     throw new Error(`valid: ${text}`);
@@ -133,5 +133,17 @@ describe('errorTarget', () => {
     expect(targetOf("[redact]\npatterns = ['x', '(']\n").target).toEqual({ path: ['redact', 'patterns'] });
     expect(targetOf('[[events.rules]]\nname = "a"\n').target).toEqual({ path: ['pattern'], array: { path: ['events', 'rules'], index: 1 } });
     expect(targetOf('[[events.rules]]\nname = "a"\npattern = "x"\nwhen = 1\n').target).toEqual({ path: ['when'], array: { path: ['events', 'rules'], index: 1 } });
+  });
+
+  it('keeps a backend name with dots or spaces whole, which the message alone cannot tell', () => {
+    expect(targetOf('[llm."gpt-4.1 mini"]\nbackend = "openai_compat"\napi_key_env = "X"\n')).toEqual({
+      reason: 'llm.gpt-4.1 mini.model is required: the model id, such as "claude-sonnet-4-5" or "gpt-4o-mini"',
+      target: { path: ['llm', 'gpt-4.1 mini', 'model'] },
+    });
+    expect(targetOf('[llm."a.b"]\nbackend = "anthropic"\nmodel = "m"\n').target).toEqual({ path: ['llm', 'a.b'] });
+  });
+
+  it('points an error raised without a key at the whole file', () => {
+    expect(errorTarget(new ConfigError('F: cannot read'), 'F')).toEqual({ reason: 'cannot read', target: { path: [] } });
   });
 });

@@ -14,6 +14,7 @@
  * running shell cannot be told. `events.rules` is an array of tables, which `config set` does not
  * write (edit the file; omnishd reads it when it starts).
  */
+import type { ConfigError } from '../common/errors.js';
 import type { LlmBackendConfig, OmnishConfig } from './config.js';
 import type { KeyTarget } from './toml-lines.js';
 
@@ -168,18 +169,11 @@ export function closeMatches(typed: string, keys: readonly string[]): string[] {
 }
 
 /**
- * Which key a ConfigError message is about, for pointing at its line. The validators write
- * `FILE: KEY must …`, `FILE: unknown key KEY`, `FILE: unknown section [S]` and, for user rules,
- * `FILE: [[events.rules]] #N ("name"): KEY …`; anything else points at the whole file.
+ * Which key a ConfigError is about, for pointing at its line: the place validation gave it
+ * (ConfigError.target); an error without one points at the whole file.
  * @returns the message without its `FILE: ` prefix, and the target
  */
-export function errorTarget(message: string, file: string): { reason: string; target: KeyTarget } {
-  const reason = message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
-  const dotted = (s: string) => s.split('.');
-  let m = /^unknown key ([\w-]+) in \[\[([\w.-]+)\]\] #(\d+)/.exec(reason);
-  if (m) return { reason, target: { path: [m[1]!], array: { path: dotted(m[2]!), index: Number(m[3]) } } };
-  m = /^\[\[([\w.-]+)\]\] #(\d+)(?: \(".*?"\))?(?:: ([\w-]+))?/.exec(reason);
-  if (m) return { reason, target: { path: m[3] ? [m[3]] : [], array: { path: dotted(m[1]!), index: Number(m[2]) } } };
-  m = /^unknown section \[([^\]]+)\]/.exec(reason) ?? /^unknown key ([\w.-]+)/.exec(reason) ?? /^([\w-]+(?:\.[\w-]+)*)/.exec(reason);
-  return { reason, target: { path: m ? dotted(m[1]!) : [] } };
+export function errorTarget(err: ConfigError, file: string): { reason: string; target: KeyTarget } {
+  const reason = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
+  return { reason, target: err.target ?? { path: [] } };
 }

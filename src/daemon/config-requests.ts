@@ -50,7 +50,7 @@ export function setAtRunTime(targets: ConfigTargets, params: Record<string, unkn
     next = validateConfig(doc, RUNNING);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return { ok: false, error: `cannot set ${key}: ${errorTarget(err.message, RUNNING).reason}` };
+    return { ok: false, error: `cannot set ${key}: ${errorTarget(err, RUNNING).reason}` };
   }
   apply(targets, next, path);
   const value = getIn(toDoc(targets.config), path);
