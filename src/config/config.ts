@@ -77,6 +77,13 @@ export interface EventsConfig {
   ignoreCommands: string[];
   /** Phrases that mark a failure in a command's output: case-insensitive, whole words, any run of spaces matches a space. */
   outputPatterns: string[];
+  /**
+   * The list form of `[llm.auto_trigger] on_stderr_patterns`: regular expressions (JavaScript
+   * syntax, case-insensitive, `^`/`$` per line) searched instead of `outputPatterns`, so that the
+   * output-pattern events, and the explanations they trigger, follow that list. Undefined when the
+   * key is true or false (or absent).
+   */
+  stderrPatterns?: string[];
   /** User rules, in file order. */
   rules: EventRule[];
 }
@@ -210,7 +217,12 @@ export function validateConfig(doc: Table, path: string): OmnishConfig {
   }
   const events = doc.events as Table | undefined;
   if (events) validateEvents(events, config.events, path);
-  if (doc.llm !== undefined) config.llm = validateLlm(doc.llm, path);
+  if (doc.llm !== undefined) {
+    config.llm = validateLlm(doc.llm, path);
+    // validateLlm has checked the key (and that both tables are tables); a list is the detector's.
+    const patterns = ((doc.llm as Table).auto_trigger as Table | undefined)?.on_stderr_patterns;
+    if (Array.isArray(patterns)) config.events.stderrPatterns = patterns as string[];
+  }
   const store = doc.store as Table | undefined;
   if (store?.max_total_mb !== undefined) config.store.maxTotalMb = limit(store.max_total_mb, keyAt('store', 'max_total_mb'), 'MB', path);
   if (store?.max_session_mb !== undefined) config.store.maxSessionMb = limit(store.max_session_mb, keyAt('store', 'max_session_mb'), 'MB', path);

@@ -80,6 +80,14 @@ describe('toDoc', () => {
     expect(getIn(toDoc(defaultConfig()), ['shell', 'command'])).toBeUndefined();
   });
 
+  it('writes on_stderr_patterns as the list when it is one, else as the boolean', () => {
+    const key = ['llm', 'auto_trigger', 'on_stderr_patterns'];
+    const listed = validateConfig(parse('[llm.auto_trigger]\non_stderr_patterns = ["error", "^E\\\\d+"]\n'), 'x');
+    expect(getIn(toDoc(listed), key)).toEqual(['error', '^E\\d+']);
+    expect(validateConfig(toDoc(listed), 'x')).toEqual(listed);
+    expect(getIn(toDoc(defaultConfig()), key)).toBe(true);
+  });
+
   it('lists the keys of the configured backends', () => {
     const keys = knownKeys(validateConfig(parse(RICH), 'x'));
     expect(keys).toContain('llm.local.base_url');
@@ -133,6 +141,10 @@ describe('errorTarget', () => {
     expect(targetOf("[redact]\npatterns = ['x', '(']\n").target).toEqual({ path: ['redact', 'patterns'] });
     expect(targetOf('[[events.rules]]\nname = "a"\n').target).toEqual({ path: ['pattern'], array: { path: ['events', 'rules'], index: 1 } });
     expect(targetOf('[[events.rules]]\nname = "a"\npattern = "x"\nwhen = 1\n').target).toEqual({ path: ['when'], array: { path: ['events', 'rules'], index: 1 } });
+    expect(targetOf('[llm.auto_trigger]\non_stderr_patterns = ["ok", "("]\n')).toMatchObject({
+      reason: expect.stringMatching(/^llm\.auto_trigger\.on_stderr_patterns entry 2 \("\("\) is not a valid regular expression: /),
+      target: { path: ['llm', 'auto_trigger', 'on_stderr_patterns'] },
+    });
   });
 
   it('keeps a backend name with dots or spaces whole, which the message alone cannot tell', () => {

@@ -5,7 +5,8 @@
  *
  * What may change at run time, and why:
  * - `llm.*`: LlmService reads `config.llm` on every request, and `reconfigure()` drops the backends
- *   it resolved; AutoExplainer reads `llm.auto_trigger` on every failed command.
+ *   it resolved; AutoExplainer reads `llm.auto_trigger` on every failed command. A list in
+ *   `llm.auto_trigger.on_stderr_patterns` is the detector's, which is compiled again as for `events.*`.
  * - `events.ignore_exit_codes`, `ignore_commands`, `output_patterns`: the session manager compiles
  *   them into a new detector, used for the commands that finish from then on.
  * - `store.*`: retention reads `config.store` on each pass (hourly, and on `omnish gc`).
@@ -65,7 +66,7 @@ const STATIC: ReadonlyArray<KeySpec & { get: Getter }> = [
   spec('llm.fallback', 'daemon', true, (c) => c.llm.fallback),
   spec('llm.max_context_tokens', 'daemon', true, (c) => c.llm.maxContextTokens),
   spec('llm.auto_trigger.on_nonzero_exit', 'daemon', true, (c) => c.llm.autoTrigger.onNonzeroExit),
-  spec('llm.auto_trigger.on_stderr_patterns', 'daemon', true, (c) => c.llm.autoTrigger.onStderrPatterns),
+  spec('llm.auto_trigger.on_stderr_patterns', 'daemon', true, (c) => c.events.stderrPatterns ?? c.llm.autoTrigger.onStderrPatterns),
   spec('llm.auto_trigger.cooldown_seconds', 'daemon', true, (c) => c.llm.autoTrigger.cooldownSeconds),
   spec('llm.auto_trigger.max_per_hour', 'daemon', true, (c) => c.llm.autoTrigger.maxPerHour),
   spec('llm.auto_trigger.notify', 'daemon', true, (c) => c.llm.autoTrigger.notify),

@@ -32,7 +32,10 @@ export interface LlmBackendConfig {
 export interface AutoTriggerConfig {
   /** Explain commands that exit with a non-zero status (default true). */
   onNonzeroExit: boolean;
-  /** Explain commands whose output matches `[events] output_patterns` (default true). */
+  /**
+   * Explain commands with an output-pattern event (default true). True also when the TOML key is a
+   * list of patterns: the list itself is `EventsConfig.stderrPatterns`, since the detector uses it.
+   */
   onStderrPatterns: boolean;
   /** Seconds after an auto-explanation during which no other is started in that session (default 30). */
   cooldownSeconds: number;
@@ -194,7 +197,7 @@ function autoTrigger(v: unknown, path: string): AutoTriggerConfig {
   const out = defaultLlmConfig().autoTrigger;
   const key = (k: string) => keyAt('llm', 'auto_trigger', k);
   if (v.on_nonzero_exit !== undefined) out.onNonzeroExit = bool(v.on_nonzero_exit, key('on_nonzero_exit'), path);
-  if (v.on_stderr_patterns !== undefined) out.onStderrPatterns = bool(v.on_stderr_patterns, key('on_stderr_patterns'), path);
+  if (v.on_stderr_patterns !== undefined) out.onStderrPatterns = stderrPatterns(v.on_stderr_patterns, path) !== false;
   if (v.notify !== undefined) out.notify = bool(v.notify, key('notify'), path);
   if (v.cooldown_seconds !== undefined) {
     if (typeof v.cooldown_seconds !== 'number' || !(v.cooldown_seconds >= 0)) {
@@ -209,6 +212,35 @@ function autoTrigger(v: unknown, path: string): AutoTriggerConfig {
     out.maxPerHour = v.max_per_hour as number;
   }
   return out;
+}
+
+/**
+ * `llm.auto_trigger.on_stderr_patterns`: true or false, or a list of regular expressions
+ * (JavaScript syntax, case-insensitive, `^`/`$` per line, as in `[[events.rules]]`) that turns
+ * pattern triggers on and is what the event detector searches instead of `[events] output_patterns`.
+ * Each entry must compile and must not match the empty string (`x*`, `a|`: a slip that would
+ * explain every command that prints anything); the list must not be empty.
+ * @returns the boolean, or the list as written
+ * @throws ConfigError naming `path`, the key and the entry (1-based)
+ */
+function stderrPatterns(v: unknown, path: string): boolean | string[] {
+  const { name, target } = keyAt('llm', 'auto_trigger', 'on_stderr_patterns');
+  if (typeof v === 'boolean') return v;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw invalid(path, target, `${name} must be true, false or an array of regular expressions (strings), e.g. ["error", "panic", "traceback", "fatal"]`);
+  }
+  if (v.length === 0) throw invalid(path, target, `${name} must list at least one regular expression (false turns pattern triggers off)`);
+  v.forEach((source: string, i) => {
+    const entry = `${name} entry ${i + 1} (${JSON.stringify(source)})`;
+    let re: RegExp;
+    try {
+      re = new RegExp(source, 'im');
+    } catch (err) {
+      throw invalid(path, target, `${entry} is not a valid regular expression: ${(err as Error).message}`, err);
+    }
+    if (re.test('')) throw invalid(path, target, `${entry} matches the empty string; a pattern must match some text`);
+  });
+  return v as string[];
 }
 
 function bool(v: unknown, key: KeyAt, path: string): boolean {
