@@ -44,7 +44,7 @@ async function readDoc(file: string): Promise<{ text: string; doc: Table }> {
 
 /** `FILE:LINE:COL: reason` for a validation error, at the line of the key it names. */
 async function located(text: string, file: string, err: ConfigError): Promise<string> {
-  const { reason, target } = errorTarget(err.message, file);
+  const { reason, target } = errorTarget(err, file);
   const { locateKey } = await import('../config/toml-lines.js');
   const { line, col } = locateKey(text, target);
   return `${file}:${line}:${col}: ${reason}`;
@@ -164,7 +164,7 @@ export async function configSet(key: string, valueText: string, opts: { save?: b
     validateConfig(next, file);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new UsageError(`cannot set ${key}: ${errorTarget(err.message, file).reason}`, { cause: err });
+    throw new UsageError(`cannot set ${key}: ${errorTarget(err, file).reason}`, { cause: err });
   }
   const edited = setKey(text, path, value);
   // The line editor must say exactly what the document says: anything else means a form of TOML

@@ -21,8 +21,25 @@ export { ProtocolError } from '../protocol/errors.js';
 /** The daemon could not be reached or started. */
 export class DaemonUnavailableError extends OmnishError {}
 
+/**
+ * Where in config.toml a ConfigError is about: a key path (`['llm', 'claude', 'model']`; a table's
+ * own path for an error about the whole table), or a key inside the `index`th (1-based) table of
+ * an `[[array]]` (`{ path: ['pattern'], array: { path: ['events', 'rules'], index: 2 } }`).
+ */
+export interface ConfigKeyTarget {
+  path: string[];
+  array?: { path: string[]; index: number };
+}
+
 /** A config file or value is invalid. The message names the file and the key. */
-export class ConfigError extends OmnishError {}
+export class ConfigError extends OmnishError {
+  /** The key the error is about, set by validation: `omnish config check` points at its line. */
+  readonly target?: ConfigKeyTarget;
+  constructor(message: string, options?: { cause?: unknown; target?: ConfigKeyTarget }) {
+    super(message, options);
+    if (options?.target) this.target = options.target;
+  }
+}
 
 /** Bad user input on the command line (unknown id, bad flag value, ...). Exit code 2. */
 export class UsageError extends OmnishError {

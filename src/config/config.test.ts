@@ -223,6 +223,36 @@ api_key_env = "OPENAI_API_KEY"
     expect(() => load('[llm.auto_trigger]\ncooldown = 5\n')).toThrow(/unknown key llm\.auto_trigger\.cooldown/);
   });
 
+  it('on_stderr_patterns: true or false, or a list of patterns that the detector searches', () => {
+    expect(load('[llm.auto_trigger]\non_stderr_patterns = true\n').events.stderrPatterns).toBeUndefined();
+    const off = load('[llm.auto_trigger]\non_stderr_patterns = false\n');
+    expect([off.llm.autoTrigger.onStderrPatterns, off.events.stderrPatterns]).toEqual([false, undefined]);
+    // The design document's form: a list turns pattern triggers on.
+    const list = load('[llm.auto_trigger]\non_stderr_patterns = ["error", "panic", "traceback", "fatal"]\n');
+    expect(list.llm.autoTrigger.onStderrPatterns).toBe(true);
+    expect(list.events.stderrPatterns).toEqual(['error', 'panic', 'traceback', 'fatal']);
+    expect(list.events.outputPatterns).toEqual(defaultConfig().events.outputPatterns);
+    expect(load("[llm.auto_trigger]\non_stderr_patterns = ['^E\\d{4}:', 'out of (memory|disk)']\n").events.stderrPatterns)
+      .toEqual(['^E\\d{4}:', 'out of (memory|disk)']);
+    // config/default.toml's commented example is that list.
+    const template = readFileSync(join(import.meta.dirname, '../../config/default.toml'), 'utf8')
+      .replace(/^on_stderr_patterns = true$/m, '').replace(/^# (on_stderr_patterns = )/m, '$1');
+    expect(load(template).events.stderrPatterns).toEqual(['error', 'panic', 'traceback', 'fatal']);
+  });
+
+  it('rejects a bad on_stderr_patterns, naming the file, the key and the entry', () => {
+    const at = (value: string) => () => load(`[llm.auto_trigger]\non_stderr_patterns = ${value}\n`);
+    expect(at('["ok", "(unclosed"]')).toThrow(ConfigError);
+    expect(at('["ok", "(unclosed"]'))
+      .toThrow(/c\.toml: llm\.auto_trigger\.on_stderr_patterns entry 2 \("\(unclosed"\) is not a valid regular expression: .*Unterminated group/);
+    expect(at('["x*"]')).toThrow(/c\.toml: llm\.auto_trigger\.on_stderr_patterns entry 1 \("x\*"\) matches the empty string/);
+    expect(at('["ok", ""]')).toThrow(/on_stderr_patterns entry 2 \(""\) matches the empty string/);
+    expect(at('[]')).toThrow(/c\.toml: llm\.auto_trigger\.on_stderr_patterns must list at least one regular expression \(false turns/);
+    for (const bad of ['"yes"', '1', '["error", 3]', '{ a = "x" }']) {
+      expect(at(bad), bad).toThrow(/c\.toml: llm\.auto_trigger\.on_stderr_patterns must be true, false or an array of regular expressions/);
+    }
+  });
+
   it("config/default.toml's commented [llm] examples are valid", () => {
     const template = readFileSync(join(import.meta.dirname, '../../config/default.toml'), 'utf8');
     const keys = 'default|fallback|backend|model|base_url|api_key_cmd|api_key_env|max_tokens|timeout_seconds';

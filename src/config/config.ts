@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type * as SmolToml from 'smol-toml';
 import { ConfigError } from '../common/errors.js';
 import { configPath } from '../common/paths.js';
+import { invalid, keyAt, type KeyAt } from './invalid.js';
 import { defaultLlmConfig, validateLlm, type LlmConfig } from './llm.js';
 
 export type { AutoTriggerConfig, LlmBackendConfig, LlmBackendKind, LlmConfig } from './llm.js';
@@ -76,6 +77,13 @@ export interface EventsConfig {
   ignoreCommands: string[];
   /** Phrases that mark a failure in a command's output: case-insensitive, whole words, any run of spaces matches a space. */
   outputPatterns: string[];
+  /**
+   * The list form of `[llm.auto_trigger] on_stderr_patterns`: regular expressions (JavaScript
+   * syntax, case-insensitive, `^`/`$` per line) searched instead of `outputPatterns`, so that the
+   * output-pattern events, and the explanations they trigger, follow that list. Undefined when the
+   * key is true or false (or absent).
+   */
+  stderrPatterns?: string[];
   /** User rules, in file order. */
   rules: EventRule[];
 }
@@ -174,51 +182,56 @@ function parseToml(text: string, path: string): Table {
 
 /**
  * Validates a parsed TOML document.
- * @throws ConfigError naming `path` and the offending key.
+ * @throws ConfigError naming `path` and the offending key, with the key's place in `target`.
  */
 export function validateConfig(doc: Table, path: string): OmnishConfig {
   const config = defaultConfig();
   for (const [section, value] of Object.entries(doc)) {
     if (section === 'llm') continue; // its sub-tables are named by the user: validateLlm checks it
     const keys = KNOWN[section];
-    if (!keys) throw new ConfigError(`${path}: unknown section [${section}]`);
-    if (!isTable(value)) throw new ConfigError(`${path}: ${section} must be a table ([${section}])`);
+    if (!keys) throw invalid(path, { path: [section] }, `unknown section [${section}]`);
+    if (!isTable(value)) throw invalid(path, { path: [section] }, `${section} must be a table ([${section}])`);
     for (const key of Object.keys(value)) {
-      if (!keys.includes(key)) throw new ConfigError(`${path}: unknown key ${section}.${key}`);
+      if (!keys.includes(key)) throw invalid(path, { path: [section, key] }, `unknown key ${section}.${key}`);
     }
   }
   const shell = doc.shell as Table | undefined;
   if (shell?.command !== undefined) {
     if (typeof shell.command !== 'string' || shell.command.trim() === '') {
-      throw new ConfigError(`${path}: shell.command must be a non-empty string (a path such as "/bin/bash")`);
+      throw invalid(path, { path: ['shell', 'command'] }, 'shell.command must be a non-empty string (a path such as "/bin/bash")');
     }
     config.shell.command = shell.command;
   }
   const daemon = doc.daemon as Table | undefined;
   if (daemon?.autostart !== undefined) {
-    config.daemon.autostart = bool(daemon.autostart, 'daemon.autostart', path);
+    config.daemon.autostart = bool(daemon.autostart, keyAt('daemon', 'autostart'), path);
   }
-  if (shell?.strip_marks !== undefined) config.shell.stripMarks = bool(shell.strip_marks, 'shell.strip_marks', path);
+  if (shell?.strip_marks !== undefined) config.shell.stripMarks = bool(shell.strip_marks, keyAt('shell', 'strip_marks'), path);
   if (shell?.command_prefix !== undefined) {
     const prefix = shell.command_prefix;
     // Printable ASCII only: the client matches the prefix byte by byte as it is typed.
     if (typeof prefix !== 'string' || !/^[\x21-\x7e]{1,8}$/.test(prefix)) {
-      throw new ConfigError(`${path}: shell.command_prefix must be 1 to 8 printable ASCII characters without spaces, such as "::"`);
+      throw invalid(path, { path: ['shell', 'command_prefix'] }, 'shell.command_prefix must be 1 to 8 printable ASCII characters without spaces, such as "::"');
     }
     config.shell.commandPrefix = prefix;
   }
   const events = doc.events as Table | undefined;
   if (events) validateEvents(events, config.events, path);
-  if (doc.llm !== undefined) config.llm = validateLlm(doc.llm, path);
+  if (doc.llm !== undefined) {
+    config.llm = validateLlm(doc.llm, path);
+    // validateLlm has checked the key (and that both tables are tables); a list is the detector's.
+    const patterns = ((doc.llm as Table).auto_trigger as Table | undefined)?.on_stderr_patterns;
+    if (Array.isArray(patterns)) config.events.stderrPatterns = patterns as string[];
+  }
   const store = doc.store as Table | undefined;
-  if (store?.max_total_mb !== undefined) config.store.maxTotalMb = limit(store.max_total_mb, 'store.max_total_mb', 'MB', path);
-  if (store?.max_session_mb !== undefined) config.store.maxSessionMb = limit(store.max_session_mb, 'store.max_session_mb', 'MB', path);
-  if (store?.max_age_days !== undefined) config.store.maxAgeDays = limit(store.max_age_days, 'store.max_age_days', 'days', path);
+  if (store?.max_total_mb !== undefined) config.store.maxTotalMb = limit(store.max_total_mb, keyAt('store', 'max_total_mb'), 'MB', path);
+  if (store?.max_session_mb !== undefined) config.store.maxSessionMb = limit(store.max_session_mb, keyAt('store', 'max_session_mb'), 'MB', path);
+  if (store?.max_age_days !== undefined) config.store.maxAgeDays = limit(store.max_age_days, keyAt('store', 'max_age_days'), 'days', path);
   const redact = doc.redact as Table | undefined;
   if (redact?.patterns !== undefined) config.redact.patterns = redactPatterns(redact.patterns, path);
   if (redact?.allow !== undefined) {
     if (!Array.isArray(redact.allow) || !redact.allow.every((x) => typeof x === 'string' && x !== '')) {
-      throw new ConfigError(`${path}: redact.allow must be an array of non-empty strings (text kept in clear), e.g. ["AKIAIOSFODNN7EXAMPLE"]`);
+      throw invalid(path, { path: ['redact', 'allow'] }, 'redact.allow must be an array of non-empty strings (text kept in clear), e.g. ["AKIAIOSFODNN7EXAMPLE"]');
     }
     config.redact.allow = redact.allow as string[];
   }
@@ -231,8 +244,9 @@ export function validateConfig(doc: Table, path: string): OmnishConfig {
  * @throws ConfigError naming `path`, the key and the entry (1-based).
  */
 function redactPatterns(v: unknown, path: string): string[] {
+  const target = { path: ['redact', 'patterns'] };
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
-    throw new ConfigError(`${path}: redact.patterns must be an array of regular expressions (strings), e.g. ['ACME-[0-9A-F]{32}']`);
+    throw invalid(path, target, "redact.patterns must be an array of regular expressions (strings), e.g. ['ACME-[0-9A-F]{32}']");
   }
   v.forEach((source: string, i) => {
     const entry = `redact.patterns entry ${i + 1} (${JSON.stringify(source)})`;
@@ -240,46 +254,46 @@ function redactPatterns(v: unknown, path: string): string[] {
     try {
       re = new RegExp(source, 'dgm');
     } catch (err) {
-      throw new ConfigError(`${path}: ${entry} is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+      throw invalid(path, target, `${entry} is not a valid regular expression: ${(err as Error).message}`, err);
     }
-    if (re.test('')) throw new ConfigError(`${path}: ${entry} matches the empty string; a pattern must match some text`);
+    if (re.test('')) throw invalid(path, target, `${entry} matches the empty string; a pattern must match some text`);
   });
   return v as string[];
 }
 
 /** A size or age limit: a finite number >= 0 (TOML integer or float; 0 = no limit). */
-function limit(v: unknown, key: string, unit: string, path: string): number {
+function limit(v: unknown, key: KeyAt, unit: string, path: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ConfigError(`${path}: ${key} must be a number of ${unit}, 0 or more (0 = no limit)`);
+    throw invalid(path, key.target, `${key.name} must be a number of ${unit}, 0 or more (0 = no limit)`);
   }
   return v;
 }
 
-function bool(v: unknown, key: string, path: string): boolean {
-  if (typeof v !== 'boolean') throw new ConfigError(`${path}: ${key} must be true or false`);
+function bool(v: unknown, key: KeyAt, path: string): boolean {
+  if (typeof v !== 'boolean') throw invalid(path, key.target, `${key.name} must be true or false`);
   return v;
 }
 
-function intArray(v: unknown, key: string, path: string): number[] {
+function intArray(v: unknown, key: KeyAt, path: string): number[] {
   if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) {
-    throw new ConfigError(`${path}: ${key} must be an array of exit statuses (integers 0-255), e.g. [130, 141]`);
+    throw invalid(path, key.target, `${key.name} must be an array of exit statuses (integers 0-255), e.g. [130, 141]`);
   }
   return v as number[];
 }
 
-function stringArray(v: unknown, key: string, path: string): string[] {
+function stringArray(v: unknown, key: KeyAt, path: string): string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x.trim() !== '')) {
-    throw new ConfigError(`${path}: ${key} must be an array of non-empty strings`);
+    throw invalid(path, key.target, `${key.name} must be an array of non-empty strings`);
   }
   return v as string[];
 }
 
-function regex(v: unknown, key: string, path: string): string {
-  if (typeof v !== 'string' || v === '') throw new ConfigError(`${path}: ${key} must be a non-empty string (a regular expression)`);
+function regex(v: unknown, key: KeyAt, path: string): string {
+  if (typeof v !== 'string' || v === '') throw invalid(path, key.target, `${key.name} must be a non-empty string (a regular expression)`);
   try {
     new RegExp(v, 'im');
   } catch (err) {
-    throw new ConfigError(`${path}: ${key} is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+    throw invalid(path, key.target, `${key.name} is not a valid regular expression: ${(err as Error).message}`, err);
   }
   return v;
 }
@@ -288,23 +302,25 @@ const RULE_KEYS = ['name', 'pattern', 'command', 'exit_codes'];
 
 /** Validates `[events]` into `out`. @throws ConfigError naming `path` and the key. */
 function validateEvents(events: Table, out: EventsConfig, path: string): void {
-  if (events.ignore_exit_codes !== undefined) out.ignoreExitCodes = intArray(events.ignore_exit_codes, 'events.ignore_exit_codes', path);
-  if (events.ignore_commands !== undefined) out.ignoreCommands = stringArray(events.ignore_commands, 'events.ignore_commands', path);
-  if (events.output_patterns !== undefined) out.outputPatterns = stringArray(events.output_patterns, 'events.output_patterns', path);
+  if (events.ignore_exit_codes !== undefined) out.ignoreExitCodes = intArray(events.ignore_exit_codes, keyAt('events', 'ignore_exit_codes'), path);
+  if (events.ignore_commands !== undefined) out.ignoreCommands = stringArray(events.ignore_commands, keyAt('events', 'ignore_commands'), path);
+  if (events.output_patterns !== undefined) out.outputPatterns = stringArray(events.output_patterns, keyAt('events', 'output_patterns'), path);
   if (events.rules === undefined) return;
   if (!Array.isArray(events.rules) || !events.rules.every(isTable)) {
-    throw new ConfigError(`${path}: events.rules must be written as [[events.rules]] tables`);
+    throw invalid(path, { path: ['events', 'rules'] }, 'events.rules must be written as [[events.rules]] tables');
   }
   out.rules = events.rules.map((rule: Table, i) => {
     const where = `[[events.rules]] #${i + 1}`; // 1-based: the user counts the tables in the file
+    const target = (key: string) => ({ path: [key], array: { path: ['events', 'rules'], index: i + 1 } });
     for (const key of Object.keys(rule)) {
-      if (!RULE_KEYS.includes(key)) throw new ConfigError(`${path}: unknown key ${key} in ${where} (known: ${RULE_KEYS.join(', ')})`);
+      if (!RULE_KEYS.includes(key)) throw invalid(path, target(key), `unknown key ${key} in ${where} (known: ${RULE_KEYS.join(', ')})`);
     }
-    if (typeof rule.name !== 'string' || rule.name.trim() === '') throw new ConfigError(`${path}: ${where}: name must be a non-empty string`);
-    if (rule.pattern === undefined) throw new ConfigError(`${path}: ${where} ("${rule.name}"): pattern is required`);
-    const parsed: EventRule = { name: rule.name, pattern: regex(rule.pattern, `${where} ("${rule.name}"): pattern`, path) };
-    if (rule.command !== undefined) parsed.command = regex(rule.command, `${where} ("${rule.name}"): command`, path);
-    if (rule.exit_codes !== undefined) parsed.exitCodes = intArray(rule.exit_codes, `${where} ("${rule.name}"): exit_codes`, path);
+    if (typeof rule.name !== 'string' || rule.name.trim() === '') throw invalid(path, target('name'), `${where}: name must be a non-empty string`);
+    const at = (key: string): KeyAt => ({ name: `${where} ("${rule.name as string}"): ${key}`, target: target(key) });
+    if (rule.pattern === undefined) throw invalid(path, target('pattern'), `${where} ("${rule.name}"): pattern is required`);
+    const parsed: EventRule = { name: rule.name, pattern: regex(rule.pattern, at('pattern'), path) };
+    if (rule.command !== undefined) parsed.command = regex(rule.command, at('command'), path);
+    if (rule.exit_codes !== undefined) parsed.exitCodes = intArray(rule.exit_codes, at('exit_codes'), path);
     return parsed;
   });
 }

@@ -80,6 +80,14 @@ describe('toDoc', () => {
     expect(getIn(toDoc(defaultConfig()), ['shell', 'command'])).toBeUndefined();
   });
 
+  it('writes on_stderr_patterns as the list when it is one, else as the boolean', () => {
+    const key = ['llm', 'auto_trigger', 'on_stderr_patterns'];
+    const listed = validateConfig(parse('[llm.auto_trigger]\non_stderr_patterns = ["error", "^E\\\\d+"]\n'), 'x');
+    expect(getIn(toDoc(listed), key)).toEqual(['error', '^E\\d+']);
+    expect(validateConfig(toDoc(listed), 'x')).toEqual(listed);
+    expect(getIn(toDoc(defaultConfig()), key)).toBe(true);
+  });
+
   it('lists the keys of the configured backends', () => {
     const keys = knownKeys(validateConfig(parse(RICH), 'x'));
     expect(keys).toContain('llm.local.base_url');
@@ -114,7 +122,7 @@ describe('errorTarget', () => {
     try {
       validateConfig(parse(text), 'F');
     } catch (err) {
-      if (err instanceof ConfigError) return errorTarget(err.message, 'F');
+      if (err instanceof ConfigError) return errorTarget(err, 'F');
       throw err;
     }
     throw new Error(`valid: ${text}`);
@@ -133,5 +141,21 @@ describe('errorTarget', () => {
     expect(targetOf("[redact]\npatterns = ['x', '(']\n").target).toEqual({ path: ['redact', 'patterns'] });
     expect(targetOf('[[events.rules]]\nname = "a"\n').target).toEqual({ path: ['pattern'], array: { path: ['events', 'rules'], index: 1 } });
     expect(targetOf('[[events.rules]]\nname = "a"\npattern = "x"\nwhen = 1\n').target).toEqual({ path: ['when'], array: { path: ['events', 'rules'], index: 1 } });
+    expect(targetOf('[llm.auto_trigger]\non_stderr_patterns = ["ok", "("]\n')).toMatchObject({
+      reason: expect.stringMatching(/^llm\.auto_trigger\.on_stderr_patterns entry 2 \("\("\) is not a valid regular expression: /),
+      target: { path: ['llm', 'auto_trigger', 'on_stderr_patterns'] },
+    });
+  });
+
+  it('keeps a backend name with dots or spaces whole, which the message alone cannot tell', () => {
+    expect(targetOf('[llm."gpt-4.1 mini"]\nbackend = "openai_compat"\napi_key_env = "X"\n')).toEqual({
+      reason: 'llm.gpt-4.1 mini.model is required: the model id, such as "claude-sonnet-4-5" or "gpt-4o-mini"',
+      target: { path: ['llm', 'gpt-4.1 mini', 'model'] },
+    });
+    expect(targetOf('[llm."a.b"]\nbackend = "anthropic"\nmodel = "m"\n').target).toEqual({ path: ['llm', 'a.b'] });
+  });
+
+  it('points an error raised without a key at the whole file', () => {
+    expect(errorTarget(new ConfigError('F: cannot read'), 'F')).toEqual({ reason: 'cannot read', target: { path: [] } });
   });
 });

@@ -5,7 +5,8 @@
  *
  * What may change at run time, and why:
  * - `llm.*`: LlmService reads `config.llm` on every request, and `reconfigure()` drops the backends
- *   it resolved; AutoExplainer reads `llm.auto_trigger` on every failed command.
+ *   it resolved; AutoExplainer reads `llm.auto_trigger` on every failed command. A list in
+ *   `llm.auto_trigger.on_stderr_patterns` is the detector's, which is compiled again as for `events.*`.
  * - `events.ignore_exit_codes`, `ignore_commands`, `output_patterns`: the session manager compiles
  *   them into a new detector, used for the commands that finish from then on.
  * - `store.*`: retention reads `config.store` on each pass (hourly, and on `omnish gc`).
@@ -14,6 +15,7 @@
  * running shell cannot be told. `events.rules` is an array of tables, which `config set` does not
  * write (edit the file; omnishd reads it when it starts).
  */
+import type { ConfigError } from '../common/errors.js';
 import type { LlmBackendConfig, OmnishConfig } from './config.js';
 import type { KeyTarget } from './toml-lines.js';
 
@@ -64,7 +66,7 @@ const STATIC: ReadonlyArray<KeySpec & { get: Getter }> = [
   spec('llm.fallback', 'daemon', true, (c) => c.llm.fallback),
   spec('llm.max_context_tokens', 'daemon', true, (c) => c.llm.maxContextTokens),
   spec('llm.auto_trigger.on_nonzero_exit', 'daemon', true, (c) => c.llm.autoTrigger.onNonzeroExit),
-  spec('llm.auto_trigger.on_stderr_patterns', 'daemon', true, (c) => c.llm.autoTrigger.onStderrPatterns),
+  spec('llm.auto_trigger.on_stderr_patterns', 'daemon', true, (c) => c.events.stderrPatterns ?? c.llm.autoTrigger.onStderrPatterns),
   spec('llm.auto_trigger.cooldown_seconds', 'daemon', true, (c) => c.llm.autoTrigger.cooldownSeconds),
   spec('llm.auto_trigger.max_per_hour', 'daemon', true, (c) => c.llm.autoTrigger.maxPerHour),
   spec('llm.auto_trigger.notify', 'daemon', true, (c) => c.llm.autoTrigger.notify),
@@ -168,18 +170,11 @@ export function closeMatches(typed: string, keys: readonly string[]): string[] {
 }
 
 /**
- * Which key a ConfigError message is about, for pointing at its line. The validators write
- * `FILE: KEY must …`, `FILE: unknown key KEY`, `FILE: unknown section [S]` and, for user rules,
- * `FILE: [[events.rules]] #N ("name"): KEY …`; anything else points at the whole file.
+ * Which key a ConfigError is about, for pointing at its line: the place validation gave it
+ * (ConfigError.target); an error without one points at the whole file.
  * @returns the message without its `FILE: ` prefix, and the target
  */
-export function errorTarget(message: string, file: string): { reason: string; target: KeyTarget } {
-  const reason = message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
-  const dotted = (s: string) => s.split('.');
-  let m = /^unknown key ([\w-]+) in \[\[([\w.-]+)\]\] #(\d+)/.exec(reason);
-  if (m) return { reason, target: { path: [m[1]!], array: { path: dotted(m[2]!), index: Number(m[3]) } } };
-  m = /^\[\[([\w.-]+)\]\] #(\d+)(?: \(".*?"\))?(?:: ([\w-]+))?/.exec(reason);
-  if (m) return { reason, target: { path: m[3] ? [m[3]] : [], array: { path: dotted(m[1]!), index: Number(m[2]) } } };
-  m = /^unknown section \[([^\]]+)\]/.exec(reason) ?? /^unknown key ([\w.-]+)/.exec(reason) ?? /^([\w-]+(?:\.[\w-]+)*)/.exec(reason);
-  return { reason, target: { path: m ? dotted(m[1]!) : [] } };
+export function errorTarget(err: ConfigError, file: string): { reason: string; target: KeyTarget } {
+  const reason = err.message.startsWith(`${file}: `) ? err.message.slice(file.length + 2) : err.message;
+  return { reason, target: err.target ?? { path: [] } };
 }

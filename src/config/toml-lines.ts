@@ -4,7 +4,7 @@
  * change one value without touching anything else, and `omnish config check` to point at the line
  * of a key. It expects valid TOML: callers parse the text with smol-toml first.
  */
-import { OmnishError } from '../common/errors.js';
+import { OmnishError, type ConfigKeyTarget } from '../common/errors.js';
 
 /** One header or key/value line of a TOML document, located in its text. */
 export interface TomlEntry {
@@ -180,10 +180,7 @@ export function parseDottedKey(key: string): string[] | undefined {
 
 
 /** Where an error is about: a key path, or a key inside the `index`th (1-based) `[[array]]` table. */
-export interface KeyTarget {
-  path: string[];
-  array?: { path: string[]; index: number };
-}
+export type KeyTarget = ConfigKeyTarget;
 
 /**
  * The 1-based line and column where `target` is written in `text`: its key, else the header or key

@@ -41,6 +41,20 @@ describe('config-set', () => {
     expect(t.setEvents).toHaveBeenCalledWith(expect.objectContaining({ outputPatterns: ['oops'] }));
   });
 
+  it('gives the session manager the list of on_stderr_patterns, and takes it back for a boolean', () => {
+    const t = targets();
+    const key = ['llm', 'auto_trigger', 'on_stderr_patterns'];
+    expect(setAtRunTime(t, { path: key, value: ['^E\\d+', 'panic'] })).toEqual({ ok: true, value: ['^E\\d+', 'panic'] });
+    expect(t.setEvents).toHaveBeenLastCalledWith(expect.objectContaining({ stderrPatterns: ['^E\\d+', 'panic'] }));
+    expect(t.config.llm.autoTrigger.onStderrPatterns).toBe(true);
+    expect(setAtRunTime(t, { path: key, value: ['('] }).error).toMatch(/^cannot set llm\.auto_trigger\.on_stderr_patterns: llm\.auto_trigger\.on_stderr_patterns entry 1 \("\("\) is not a valid/);
+    expect(setAtRunTime(t, { path: key, value: false })).toEqual({ ok: true, value: false });
+    expect(t.setEvents).toHaveBeenCalledTimes(2);
+    expect(t.setEvents.mock.lastCall?.[0]).not.toHaveProperty('stderrPatterns');
+    expect(t.config.llm.autoTrigger.onStderrPatterns).toBe(false);
+    expect(t.reconfigure).not.toHaveBeenCalled();
+  });
+
   it('changes [redact] in the object LlmService reads on each request; refuses a bad pattern', () => {
     const t = targets();
     const redact = t.config.redact;

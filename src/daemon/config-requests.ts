@@ -50,7 +50,7 @@ export function setAtRunTime(targets: ConfigTargets, params: Record<string, unkn
     next = validateConfig(doc, RUNNING);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return { ok: false, error: `cannot set ${key}: ${errorTarget(err.message, RUNNING).reason}` };
+    return { ok: false, error: `cannot set ${key}: ${errorTarget(err, RUNNING).reason}` };
   }
   apply(targets, next, path);
   const value = getIn(toDoc(targets.config), path);
@@ -72,6 +72,12 @@ function apply({ config, llm, sessions }: ConfigTargets, next: OmnishConfig, pat
     Object.assign(config.llm, rest);
     // Backends (and their cached keys) are resolved again only when which ones answer changed.
     if (path[1] !== 'auto_trigger' && path[1] !== 'max_context_tokens') llm.reconfigure();
+    if (path[2] === 'on_stderr_patterns') {
+      // Its list form is what the event detector searches (EventsConfig.stderrPatterns).
+      if (next.events.stderrPatterns) config.events.stderrPatterns = next.events.stderrPatterns;
+      else delete config.events.stderrPatterns;
+      sessions.setEventsConfig(config.events);
+    }
   } else if (section === 'events') {
     Object.assign(config.events, next.events);
     sessions.setEventsConfig(config.events);

@@ -35,6 +35,21 @@ describe('EventDetector', () => {
     expect(e).toEqual({ type: 'event', kind: 'output-pattern', seq: 7, pattern: 'fatal', match: 'fatal: bad thing', tUs: 2 });
   });
 
+  it('searches the list of on_stderr_patterns instead of output_patterns when there is one', () => {
+    const listed = new EventDetector({ ...defaultConfig().events, stderrPatterns: ['traceback', '^E\\d{4}:', '(["\'])boom\\1'] });
+    const found = (text: string, command = 'run') => listed.detect(finished(text, 0, command)).map((e) => [e.pattern, e.match]);
+    // Regular expressions, case-insensitive, per line; the phrases of output_patterns no longer count.
+    expect(found('Traceback (most recent call last):')).toEqual([['traceback', 'Traceback (most recent call last):']]);
+    expect(found('ok\nE0308: mismatched types\n')).toEqual([['^E\\d{4}:', 'E0308: mismatched types']]);
+    expect(found('x E0308: quoted')).toEqual([]);
+    expect(found('fatal error: permission denied')).toEqual([]);
+    // The earliest match wins; a backreference works since each pattern is compiled on its own.
+    expect(found("said 'boom' then\ntraceback")).toEqual([['(["\'])boom\\1', "said 'boom' then"]]);
+    expect(found('said \'boom" only')).toEqual([]);
+    // ignore_commands still apply.
+    expect(found('traceback', 'grep -r traceback .')).toEqual([]);
+  });
+
   it('treats null command lines as not ignored', () => {
     expect(detector.detect(finished('', 3, null)).map((e) => e.kind)).toEqual(['nonzero-exit']);
   });

@@ -60,6 +60,38 @@ function lineAt(text: string, at: number): string {
   return trimmed.slice(from, from + MAX_MATCH_CHARS).trim();
 }
 
+/** Where the first output pattern is in a text: the pattern as configured, and the match's index. */
+type OutputFinder = (text: string) => { pattern: string; at: number } | undefined;
+
+/** Finds the first of `phrases` in a text: one regular expression, a group per phrase. */
+function phraseFinder(phrases: readonly string[]): OutputFinder {
+  if (phrases.length === 0) return () => undefined;
+  const re = new RegExp(phrases.map((p) => `(${phraseSource(p)})`).join('|'), 'i');
+  return (text) => {
+    const found = re.exec(text);
+    if (!found) return undefined;
+    const index = found.slice(1).findIndex((g) => g !== undefined);
+    return { pattern: phrases[index] ?? found[0], at: found.index };
+  };
+}
+
+/**
+ * Finds the earliest match of any of `sources` (regular expressions, case-insensitive, `^`/`$` per
+ * line); at the same place the first listed wins, as with phrases. Compiled one by one: the user's
+ * own groups and backreferences would not survive being joined into one expression.
+ */
+function regexFinder(sources: readonly string[]): OutputFinder {
+  const compiled = sources.map((source) => ({ source, re: new RegExp(source, 'im') }));
+  return (text) => {
+    let best: { pattern: string; at: number } | undefined;
+    for (const { source, re } of compiled) {
+      const m = re.exec(text);
+      if (m && (!best || m.index < best.at)) best = { pattern: source, at: m.index };
+    }
+    return best;
+  };
+}
+
 interface CompiledRule {
   rule: EventRule;
   pattern: RegExp;
@@ -70,16 +102,15 @@ interface CompiledRule {
 export class EventDetector {
   private readonly ignoreCodes: Set<number>;
   private readonly ignoreCommands: Set<string>;
-  private readonly phrases: string[];
-  private readonly phraseRe: RegExp | null;
+  /** The output-pattern search: `[llm.auto_trigger] on_stderr_patterns` when a list, else `output_patterns`. */
+  private readonly findOutputPattern: OutputFinder;
   private readonly rules: CompiledRule[];
 
   /** @throws SyntaxError for an invalid regular expression (loadConfig has checked them already). */
   constructor(config: EventsConfig) {
     this.ignoreCodes = new Set(config.ignoreExitCodes);
     this.ignoreCommands = new Set(config.ignoreCommands);
-    this.phrases = config.outputPatterns;
-    this.phraseRe = this.phrases.length === 0 ? null : new RegExp(this.phrases.map((p) => `(${phraseSource(p)})`).join('|'), 'i');
+    this.findOutputPattern = config.stderrPatterns ? regexFinder(config.stderrPatterns) : phraseFinder(config.outputPatterns);
     this.rules = config.rules.map((rule) => ({
       rule,
       pattern: new RegExp(rule.pattern, 'im'),
@@ -99,11 +130,8 @@ export class EventDetector {
     if (code !== null && code !== 0 && !this.ignoreCodes.has(code) && !ignored) events.push(event('nonzero-exit'));
     if (output.length === 0 || (ignored && this.rules.length === 0)) return events;
     const text = stripAnsi(output.toString('utf8'));
-    const found = !ignored && this.phraseRe ? this.phraseRe.exec(text) : null;
-    if (found) {
-      const index = found.slice(1).findIndex((g) => g !== undefined);
-      events.push(event('output-pattern', { pattern: this.phrases[index] ?? found[0], match: lineAt(text, found.index) }));
-    }
+    const found = ignored ? undefined : this.findOutputPattern(text);
+    if (found) events.push(event('output-pattern', { pattern: found.pattern, match: lineAt(text, found.at) }));
     for (const { rule, pattern, command } of this.rules) {
       if (command && (record.command === null || !command.test(record.command))) continue;
       if (rule.exitCodes && (code === null || !rule.exitCodes.includes(code))) continue;

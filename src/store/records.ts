@@ -51,7 +51,10 @@ export interface EventRecord {
   name?: string;
   /** The command's exit status, when it reported one. */
   exitCode?: number;
-  /** Kind 'output-pattern': the phrase of `output_patterns` found; kind 'rule': the rule's pattern. */
+  /**
+   * Kind 'output-pattern': the phrase of `output_patterns` found, or the entry of a list in
+   * `[llm.auto_trigger] on_stderr_patterns` that matched; kind 'rule': the rule's pattern.
+   */
   pattern?: string;
   /** The output line that matched, colours removed, trimmed, at most 200 characters (MAX_MATCH_CHARS). */
   match?: string;
