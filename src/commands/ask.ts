@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { safeJson, TextSanitizer } from '../common/sanitize.js';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 

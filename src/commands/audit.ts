@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { auditPath, type AuditEntry } from '../daemon/audit.js';
+import { auditPath, type AuditEntry } from '../store/audit.js';
 import { localTime, table } from './format.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
-/** One line of audit.jsonl (written by src/daemon/audit.ts). */
+/** One line of audit.jsonl (written by src/store/audit.ts). */
 type Entry = AuditEntry;
 
 /** Reads the audit log; a torn last line (crash mid-append) is skipped. */

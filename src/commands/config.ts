@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, DaemonUnavailableError, isUserFacing, OmnishError, UsageError } from '../common/errors.js';
 import { configPath } from '../common/paths.js';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { defaultConfig, validateConfig, type OmnishConfig } from '../config/config.js';
 import { closeMatches, errorTarget, getIn, KEYS, knownKeys, notAtRunTime, setIn, specFor, toDoc, type ConfigSetResult, type Table } from '../config/keys.js';
 import { io } from './io.js';

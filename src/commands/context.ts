@@ -3,7 +3,7 @@
  * without sending it.
  */
 import type { Command } from 'commander';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { safeJson, sanitizeLine, sanitizeText } from '../common/sanitize.js';
 import { addScopeOptions, scopeParams, type ScopeFlags } from './ask.js';
 import { io } from './io.js';

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { DaemonUnavailableError, OmnishError } from '../common/errors.js';
 import { daemonPidPath, socketPath, stateDir } from '../common/paths.js';
 import { pidAlive } from '../common/process.js';
@@ -140,7 +140,7 @@ export async function stopDaemon(pid: number): Promise<void> {
 
 /** Starts omnishd unless it runs, and returns its pid as the daemon itself reports it. */
 export async function startDaemon(): Promise<number> {
-  const { startDetached } = await import('../transport/autostart.js');
+  const { startDetached } = await import('../control/autostart.js');
   await startDetached();
   // The pid file can lag behind the socket by a moment, or be a dead daemon's: ask the daemon.
   const pid = (await request<DaemonStatus>('status')).daemon.pid;

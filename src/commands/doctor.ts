@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { configPath, dataDir, runtimeDir, socketPath, stateDir } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
 import { ConnectError, TOKEN_FILE } from '../transport/index.js';

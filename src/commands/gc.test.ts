@@ -7,7 +7,7 @@ import { withIo } from './io.js';
 // The daemon is the edge here: the report it computes is tested in src/store/retention.test.ts,
 // the whole path in test/retention.test.ts.
 const request = vi.hoisted(() => vi.fn());
-vi.mock('../client/control.js', () => ({ request }));
+vi.mock('../control/request.js', () => ({ request }));
 
 const MB = 1024 * 1024;
 const REPORT: RetentionReport = {

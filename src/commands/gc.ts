@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import type { RetentionReport } from '../store/index.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';

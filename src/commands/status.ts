@@ -4,7 +4,7 @@ import { isUserFacing } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { shortDuration, tildify } from './format.js';
 import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
