@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/commands/index.js';
+import { SessionStore } from '../src/store/index.js';
 import { omnish } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { ROOT } from './helpers/term.js';
+import { OMNISH, ROOT, Term, testEnv } from './helpers/term.js';
 
 const dir = useTestDir();
 
@@ -52,5 +53,22 @@ describe('omnish CLI', () => {
     expect(option.status).not.toBe(0);
     expect(option.stderr).toMatch(/unknown option '--bogus'/);
     expect(option.stderr).not.toMatch(/\s+at /);
+  });
+
+  it('replay on a terminal takes the keyboard raw: q ends a long pause at once, and the terminal is as before', async () => {
+    const store = new SessionStore(join(dir.path, 'data', 'sessions'));
+    const h = store.create({ id: 'abcdef123456', hostname: 'box', pid: 2, clientPid: 1, tty: '', shell: '/bin/bash', cwd: '/', term: '',
+      cols: 80, rows: 24, startedAt: '2026-11-21T10:00:00Z' });
+    h.stream.output(0, Buffer.from('first-output\r\n'));
+    h.stream.output(600_000_000, Buffer.from('after-ten-minutes\r\n')); // µs
+    h.end(0, null, 'exit', 600_000_001);
+    const script = `stty -g > before; "${process.execPath}" "${OMNISH}" replay abcdef; echo "status=$?"; stty -g > after`;
+    const t = dir.track(new Term('/bin/sh', ['-c', script], { env: testEnv(dir.path), cwd: dir.path }));
+    await t.waitFor('first-output');
+    t.write('q'); // no Enter: only a raw terminal hands it over alone
+    await t.waitFor('status=0');
+    await t.waitExit();
+    expect(t.text()).not.toContain('after-ten-minutes');
+    expect(readFileSync(join(dir.path, 'after'), 'utf8')).toBe(readFileSync(join(dir.path, 'before'), 'utf8'));
   });
 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_FAILED_SPAWNS } from '../src/transport/autostart.js';
+import { MAX_FAILED_SPAWNS } from '../src/control/autostart.js';
 import { OMNISHD } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
 import { runIn, testEnv, waitUntil } from './helpers/term.js';

@@ -16,8 +16,8 @@ export async function main(launch: LaunchInfo): Promise<void> {
   if (first !== undefined && (CLI_FLAGS.has(first) || !first.startsWith('-'))) {
     const { COMMANDS } = await import('../commands/index.js');
     if (CLI_FLAGS.has(first) || COMMANDS.some((c) => c.name === first)) {
-      const { runCli } = await import('../commands/cli.js');
-      await runCli(launch.args);
+      const [{ runCli }, { cliIo }] = await Promise.all([import('../commands/cli.js'), import('./cli-io.js')]);
+      await runCli(launch.args, cliIo());
       return;
     }
     // A bare word that is neither a command nor a script file is most likely a mistyped command.

@@ -10,7 +10,7 @@ import { execShell } from './exec.js';
 import { classifyInvocation, isLoginProgram } from './invocation.js';
 import type { Pty } from './pty.js';
 import { runWrapped } from './session.js';
-import { resolveShell } from './shell.js';
+import { resolveShell } from '../shell/resolve.js';
 import type { ProcessTerminal } from './terminal.js';
 
 /** What the launcher knows about how it was started. */

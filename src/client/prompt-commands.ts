@@ -75,7 +75,7 @@ export async function runPromptCommand(
   try {
     const words = line.length === 0 ? ['help'] : splitWords(line);
     const { runCommand } = await import('../commands/cli.js');
-    await runCommand(words, io, '::');
+    await runCommand(words, io); // atPrompt: usage lines say ':: NAME'
   } catch (err) {
     text(`omnish: ${sanitizeText((err as Error).message)}\n`);
   }

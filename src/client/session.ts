@@ -195,7 +195,7 @@ async function startRecorder(
   const [{ Recorder, sessionInfo }, { readToken, TOKEN_FILE, UnixTransport }, { spawnDaemon }] = await Promise.all([
     import('./recorder.js'),
     import('../transport/index.js'),
-    import('../transport/autostart.js'),
+    import('../control/autostart.js'),
   ]);
   return new Recorder(new UnixTransport(socketPath(), { connectTimeoutMs: 1000 }), describe(sessionInfo), {
     token: () => readToken(join(runtimeDir(), TOKEN_FILE)),

@@ -3,12 +3,11 @@
  * configured LLM with the recent commands as context (built, redacted and sent by omnishd; see
  * docs/context.md). The answer streams as it arrives; Ctrl-C stops it.
  */
-import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { safeJson, TextSanitizer } from '../common/sanitize.js';
-import { request } from '../client/control.js';
-import { io } from './io.js';
-import type { CommandSpec } from './registry.js';
+import { request } from '../control/request.js';
+import type { CommandIo } from './io.js';
+import type { CommandSpec, OptionUsage } from './registry.js';
 
 /** Options shared by `ask` and `context`: which sessions the context comes from. */
 export interface ScopeFlags {
@@ -30,13 +29,12 @@ export function scopeParams(flags: ScopeFlags): Record<string, unknown> {
   return session ? { scope: 'session', session } : { scope: 'latest' };
 }
 
-/** Adds -a, -s N and --session ID to a command. */
-export function addScopeOptions(cmd: Command): Command {
-  return cmd
-    .option('-a, --all', 'use every active session (all your terminals)')
-    .option('-s, --sessions <n>', 'use the N most recent sessions, ended ones included')
-    .option('--session <id>', 'use this session (default: the one you are in, else the latest)');
-}
+/** -a, -s N and --session ID: the options of every command that builds a context. */
+export const SCOPE_OPTIONS: readonly OptionUsage[] = [
+  { flags: '-a, --all', description: 'use every active session (all your terminals)' },
+  { flags: '-s, --sessions <n>', description: 'use the N most recent sessions, ended ones included' },
+  { flags: '--session <id>', description: 'use this session (default: the one you are in, else the latest)' },
+];
 
 /** What the daemon returns for `ask`. */
 export interface AskResult {
@@ -49,12 +47,11 @@ export interface AskResult {
 /** How long the answer may pause before we give up (ms): long enough for a slow local model. */
 const ANSWER_IDLE_MS = 180_000;
 
-async function run(words: string[], flags: ScopeFlags & { json?: boolean }): Promise<void> {
+async function run(out: CommandIo, words: string[], flags: ScopeFlags & { json?: boolean }): Promise<void> {
   const question = words.join(' ').trim();
   if (!question) throw new UsageError('ask what? e.g. omnish ask why did make fail');
-  const out = io();
   const stop = new AbortController();
-  const release = listenForStop(stop);
+  const release = listenForStop(out, stop);
   // The answer is the LLM's text, untrusted: it reaches the terminal only through the sanitizer.
   const safe = new TextSanitizer();
   let streamed = '';
@@ -88,8 +85,7 @@ async function run(words: string[], flags: ScopeFlags & { json?: boolean }): Pro
 }
 
 /** Ctrl-C stops the answer: a key at the prompt, SIGINT on the command line. */
-function listenForStop(stop: AbortController): () => void {
-  const out = io();
+function listenForStop(out: CommandIo, stop: AbortController): () => void {
   if (out.onKey) {
     // Only Ctrl-C is ours: anything else typed meanwhile goes to the shell afterwards.
     return out.onKey((key) => {
@@ -103,14 +99,13 @@ function listenForStop(stop: AbortController): () => void {
   return () => process.off('SIGINT', onSigint);
 }
 
-export const askCommand: CommandSpec = {
+export const askCommand: CommandSpec<[string[]], ScopeFlags & { json?: boolean }> = {
   name: 'ask',
   summary: 'ask the LLM about what happened in your terminal',
-  register(cmd: Command) {
-    addScopeOptions(cmd)
-      .argument('<question...>', 'your question, e.g. why did make fail')
-      .option('--json', 'print {answer, backend, model, usage} as JSON instead of streaming')
-      .addHelpText('after', '\nThe context is shown by `omnish context` with the same options; secrets are redacted first.\n')
-      .action(run);
+  usage: {
+    arguments: [{ name: '<question...>', description: 'your question, e.g. why did make fail' }],
+    options: [...SCOPE_OPTIONS, { flags: '--json', description: 'print {answer, backend, model, usage} as JSON instead of streaming' }],
+    after: '\nThe context is shown by `omnish context` with the same options; secrets are redacted first.\n',
   },
+  run: (io, [words], flags) => run(io, words, flags),
 };

@@ -1,14 +1,12 @@
 /** `omnish audit`: every request omnish sent to an LLM — when, why, to which backend, how much. */
-import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { auditPath, type AuditEntry } from '../daemon/audit.js';
+import { auditPath, type AuditEntry } from '../store/audit.js';
 import { localTime, table } from './format.js';
-import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
-/** One line of audit.jsonl (written by src/daemon/audit.ts). */
+/** One line of audit.jsonl (written by src/store/audit.ts). */
 type Entry = AuditEntry;
 
 /** Reads the audit log; a torn last line (crash mid-append) is skipped. */
@@ -46,21 +44,22 @@ function render(entries: Entry[]): string {
   return table(['TIME', 'TRIGGER', 'BACKEND', 'CHARS', 'REDACTED', 'TOKENS IN/OUT', 'OUTCOME'], rows);
 }
 
-export const auditCommand: CommandSpec = {
+export const auditCommand: CommandSpec<[], { json?: boolean; last?: string }> = {
   name: 'audit',
   summary: 'list every request sent to an LLM (when, backend, size, redactions, outcome)',
-  register(cmd: Command) {
-    cmd
-      .option('--json', 'print the entries as a JSON array')
-      .option('-n, --last <count>', 'only the last COUNT entries')
-      .action((opts: { json?: boolean; last?: string }) => {
-        let entries = readAudit();
-        if (opts.last !== undefined) {
-          const n = Number(opts.last);
-          if (!Number.isInteger(n) || n < 1) throw new UsageError(`--last takes a positive whole number, got '${opts.last}'`);
-          entries = entries.slice(-n);
-        }
-        io().out(opts.json ? `${safeJson(entries)}\n` : render(entries));
-      });
+  usage: {
+    options: [
+      { flags: '--json', description: 'print the entries as a JSON array' },
+      { flags: '-n, --last <count>', description: 'only the last COUNT entries' },
+    ],
+  },
+  run(io, _args, opts) {
+    let entries = readAudit();
+    if (opts.last !== undefined) {
+      const n = Number(opts.last);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--last takes a positive whole number, got '${opts.last}'`);
+      entries = entries.slice(-n);
+    }
+    io.out(opts.json ? `${safeJson(entries)}\n` : render(entries));
   },
 };

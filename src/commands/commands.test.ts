@@ -6,12 +6,12 @@ import { UsageError } from '../common/errors.js';
 import { SessionStore, type CommandRecord } from '../store/index.js';
 import { runCommand } from './cli.js';
 import { commandDuration, listCommands, pickSession } from './commands.js';
-import { withIo, type CommandIo } from './io.js';
+import type { CommandIo } from './io.js';
 
 let tmp: string;
 let store: SessionStore;
 let output: string;
-let restoreIo: () => void;
+let testIo: CommandIo;
 
 function capture(): CommandIo & { text: () => string } {
   let text = '';
@@ -25,10 +25,9 @@ beforeEach(() => {
   tmp = mkdtempSync(join(tmpdir(), 'omnish-cmds-'));
   store = new SessionStore(join(tmp, 'sessions'));
   output = '';
-  restoreIo = withIo({ ...capture(), out: (s) => void (output += s) });
+  testIo = { ...capture(), out: (s) => void (output += s) };
 });
 afterEach(() => {
-  restoreIo();
   vi.unstubAllEnvs();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -56,7 +55,7 @@ describe('omnish commands', () => {
       record(2, { command: 'for x in 1 2\ndo echo $x\ndone', endedAtUs: 76_000_000, exitCode: null }),
       record(3, { command: null, cwd: null }),
     ]);
-    listCommands('aaaa', {}, store);
+    listCommands(testIo, 'aaaa', {}, store);
     expect(output).toBe(
       'SEQ  EXIT  DURATION  CWD    COMMAND\n' +
         '1    2     0.4s      ~/src  make\n' +
@@ -68,13 +67,13 @@ describe('omnish commands', () => {
   it('prints the records as JSON', () => {
     const records = [record(1), record(2, { exitCode: 1 })];
     session('aaaaaa111111', '2026-11-21T10:00:00Z', records);
-    listCommands('aaaaaa111111', { json: true }, store);
+    listCommands(testIo, 'aaaaaa111111', { json: true }, store);
     expect(JSON.parse(output)).toEqual(records);
   });
 
   it('says so when a session has no commands', () => {
     session('aaaaaa111111', '2026-11-21T10:00:00Z');
-    listCommands(undefined, {}, store);
+    listCommands(testIo, undefined, {}, store);
     expect(output).toMatch(/^No commands recorded in session aaaaaa111111/);
   });
 
@@ -90,8 +89,8 @@ describe('omnish commands', () => {
   it('rejects an unknown or ambiguous id with one line and exit status 2', async () => {
     session('aaaaaa111111', '2026-11-21T10:00:00Z');
     session('aaaaaa222222', '2026-11-21T11:00:00Z');
-    expect(() => listCommands('ffff', {}, store)).toThrow(UsageError);
-    expect(() => listCommands('aaaaaa', {}, store)).toThrow(/ambiguous/);
+    expect(() => listCommands(testIo, 'ffff', {}, store)).toThrow(UsageError);
+    expect(() => listCommands(testIo, 'aaaaaa', {}, store)).toThrow(/ambiguous/);
     vi.stubEnv('OMNISH_DATA_DIR', tmp);
     const io = capture();
     expect(await runCommand(['commands', 'ffff'], io)).toBe(2);

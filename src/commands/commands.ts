@@ -4,12 +4,11 @@
  * the daemon runs.
  */
 import { shortDurationUs } from '../common/format.js';
-import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { readCommandRecords, SessionStore, type CommandRecord, type StoredSession } from '../store/index.js';
 import { table, tildify } from './format.js';
-import { io } from './io.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /**
@@ -52,24 +51,24 @@ function render(records: CommandRecord[]): string {
  * Prints the commands of the session `id` (see pickSession) as a table, or as JSON.
  * @throws UsageError for a bad id; StoreError for an unreadable events.jsonl
  */
-export function listCommands(id: string | undefined, opts: { json?: boolean }, store = new SessionStore()): void {
+export function listCommands(io: CommandIo, id: string | undefined, opts: { json?: boolean }, store = new SessionStore()): void {
   const session = pickSession(store, id);
   const records = readCommandRecords(session.dir);
-  if (opts.json) return io().out(`${safeJson(records)}\n`);
+  if (opts.json) return io.out(`${safeJson(records)}
+`);
   if (records.length === 0) {
-    return io().out(`No commands recorded in session ${session.id} (shell integration off, or none finished yet).\n`);
+    return io.out(`No commands recorded in session ${session.id} (shell integration off, or none finished yet).\n`);
   }
-  io().out(render(records));
+  io.out(render(records));
 }
 
-export const commandsCommand: CommandSpec = {
+export const commandsCommand: CommandSpec<[string | undefined], { json?: boolean }> = {
   name: 'commands',
   summary: 'list the commands of a session, with exit status and duration',
-  register(cmd: Command) {
-    cmd
-      .argument('[id]', 'session id or a unique prefix (default: this shell\'s session, else the newest)')
-      .option('--json', 'print a JSON array of the command records')
-      .addHelpText('after', '\nShow a command\'s output with: omnish show ID:SEQ\n')
-      .action((id: string | undefined, opts: { json?: boolean }) => listCommands(id, opts));
+  usage: {
+    arguments: [{ name: '[id]', description: 'session id or a unique prefix (default: this shell\'s session, else the newest)' }],
+    options: [{ flags: '--json', description: 'print a JSON array of the command records' }],
+    after: '\nShow a command\'s output with: omnish show ID:SEQ\n',
   },
+  run: (io, [id], opts) => listCommands(io, id, opts),
 };

@@ -11,15 +11,14 @@
  * runs, since `set` without --save changes only omnishd; the others, and every key when no omnishd
  * runs, come from the file, or the default. The TOML modules load on first use.
  */
-import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, DaemonUnavailableError, isUserFacing, OmnishError, UsageError } from '../common/errors.js';
 import { configPath } from '../common/paths.js';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { defaultConfig, validateConfig, type OmnishConfig } from '../config/config.js';
 import { closeMatches, errorTarget, getIn, KEYS, knownKeys, notAtRunTime, setIn, specFor, toDoc, type ConfigSetResult, type Table } from '../config/keys.js';
-import { io } from './io.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 const toml = () => import('smol-toml');
@@ -100,8 +99,7 @@ export async function effectiveDoc(fileOnly = false): Promise<{ doc: Table; conf
 const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 /** `config get [KEY]`. */
-export async function configGet(key?: string, opts: { json?: boolean; file?: boolean } = {}): Promise<void> {
-  const out = io();
+export async function configGet(out: CommandIo, key?: string, opts: { json?: boolean; file?: boolean } = {}): Promise<void> {
   const { doc, config } = await effectiveDoc(opts.file === true);
   const { stringify } = await toml();
   if (key === undefined) return out.out(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc) + '\n');
@@ -129,8 +127,7 @@ function setInDaemon(path: string[], value: unknown): Promise<ConfigSetResult> {
 }
 
 /** `config set KEY VALUE [--save]`. A refused value changes nothing anywhere (exit status 2). */
-export async function configSet(key: string, valueText: string, opts: { save?: boolean } = {}): Promise<void> {
-  const out = io();
+export async function configSet(out: CommandIo, key: string, valueText: string, opts: { save?: boolean } = {}): Promise<void> {
   const file = configPath();
   const { parseDottedKey, parseValue, formatValue, setKey, writeFileAtomic } = await edit();
   const path = keyPath(key, parseDottedKey);
@@ -186,8 +183,7 @@ export async function configSet(key: string, valueText: string, opts: { save?: b
 }
 
 /** `config check [FILE]`: `FILE: ok`, or one `FILE:LINE:COL: message` line and exit status 1. */
-export async function configCheck(fileArg?: string): Promise<void> {
-  const out = io();
+export async function configCheck(out: CommandIo, fileArg?: string): Promise<void> {
   const file = fileArg ?? configPath();
   try {
     readFileSync(file);
@@ -209,23 +205,56 @@ export async function configCheck(fileArg?: string): Promise<void> {
 
 const VALUE_HELP = 'a TOML value: true, 30, "some text", ["a", "b"] (a bare word such as openai is text)';
 
+const KEY_ARG = { name: '[key]', description: 'a dotted key, e.g. llm.default' };
+
+const pathCommand: CommandSpec<[]> = {
+  name: 'path',
+  summary: 'print the config file path (it need not exist)',
+  usage: {},
+  run: (io) => io.out(`${configPath()}\n`),
+};
+
+const getCommand: CommandSpec<[string | undefined], { json?: boolean; file?: boolean }> = {
+  name: 'get',
+  summary: 'print the value of KEY in effect (every key without KEY)',
+  usage: {
+    arguments: [KEY_ARG],
+    options: [{ flags: '--json', description: 'print JSON' }, { flags: '--file', description: "the file's value (or the default), not the running omnishd's" }],
+  },
+  run: (io, [key], opts) => configGet(io, key, opts),
+};
+
+const setCommand: CommandSpec<[string, string], { save?: boolean }> = {
+  name: 'set',
+  summary: 'change KEY in the running omnishd; --save writes it to the file too',
+  usage: {
+    arguments: [{ ...KEY_ARG, name: '<key>' }, { name: '<value>', description: VALUE_HELP }],
+    options: [{ flags: '--save', description: 'also write it to the config file (comments and the rest kept)' }],
+  },
+  run: (io, [key, value], opts) => configSet(io, key, value, opts),
+};
+
+const checkCommand: CommandSpec<[string | undefined]> = {
+  name: 'check',
+  summary: 'validate the config file (or FILE): FILE:LINE:COL: message',
+  usage: { arguments: [{ name: '[file]' }] },
+  run: (io, [file]) => configCheck(io, file),
+};
+
+/** `config KEY [VALUE]`: the short forms of get and set. */
+const shortForm: CommandSpec<[string | undefined, string | undefined], { json?: boolean; file?: boolean; save?: boolean }> = {
+  name: 'key',
+  summary: '',
+  usage: { implicit: true, arguments: [{ name: '[key]' }, { name: '[value]' }], options: [{ flags: '--json' }, { flags: '--file' }, { flags: '--save' }] },
+  run: (io, [key, value], opts) => (value === undefined ? configGet(io, key, opts) : configSet(io, key ?? '', value, opts)),
+};
+
 export const configCommand: CommandSpec = {
   name: 'config',
   summary: 'show, change and check the configuration',
-  register(cmd: Command) {
-    cmd.helpCommand(false).addHelpText('after', '\nShort forms: config KEY (get), config KEY VALUE [--save] (set). Keys: docs/configuration.md\n' +
-      'Examples:\n  omnish config get llm.default\n  omnish config set llm.auto_trigger.cooldown_seconds 60 --save\n  ::config llm.default openai\n');
-    cmd.command('path').description('print the config file path (it need not exist)').action(() => io().out(`${configPath()}\n`));
-    cmd.command('get').description('print the value of KEY in effect (every key without KEY)')
-      .argument('[key]', 'a dotted key, e.g. llm.default').option('--json', 'print JSON')
-      .option('--file', "the file's value (or the default), not the running omnishd's").action(configGet);
-    cmd.command('set').description('change KEY in the running omnishd; --save writes it to the file too')
-      .argument('<key>', 'a dotted key, e.g. llm.default').argument('<value>', VALUE_HELP)
-      .option('--save', 'also write it to the config file (comments and the rest kept)').action(configSet);
-    cmd.command('check').description('validate the config file (or FILE): FILE:LINE:COL: message').argument('[file]').action(configCheck);
-    cmd.command('key', { isDefault: true, hidden: true }).argument('[key]').argument('[value]')
-      .option('--json').option('--file').option('--save')
-      .action((key: string | undefined, value: string | undefined, opts: { json?: boolean; file?: boolean; save?: boolean }) =>
-        value === undefined ? configGet(key, opts) : configSet(key ?? '', value, opts));
+  usage: {
+    after: '\nShort forms: config KEY (get), config KEY VALUE [--save] (set). Keys: docs/configuration.md\n' +
+      'Examples:\n  omnish config get llm.default\n  omnish config set llm.auto_trigger.cooldown_seconds 60 --save\n  ::config llm.default openai\n',
+    subcommands: [pathCommand, getCommand, setCommand, checkCommand, shortForm],
   },
 };

@@ -2,11 +2,10 @@
  * `omnish context` / `::context`: prints exactly what `ask` would send to the LLM (after redaction),
  * without sending it.
  */
-import type { Command } from 'commander';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { safeJson, sanitizeLine, sanitizeText } from '../common/sanitize.js';
-import { addScopeOptions, scopeParams, type ScopeFlags } from './ask.js';
-import { io } from './io.js';
+import { SCOPE_OPTIONS, scopeParams, type ScopeFlags } from './ask.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** What the daemon returns for `context`. */
@@ -16,9 +15,8 @@ export interface ContextResult {
   stats: { sessions: number; commands: number; chars: number; approxTokens: number; redactions: Array<{ kind: string; count: number }> };
 }
 
-async function run(flags: ScopeFlags & { json?: boolean }): Promise<void> {
+async function run(out: CommandIo, flags: ScopeFlags & { json?: boolean }): Promise<void> {
   const result = await request<ContextResult>('context', { question: '', ...scopeParams(flags) }, { autostart: true, idleTimeoutMs: 30_000 });
-  const out = io();
   if (flags.json) return out.out(`${safeJson(result)}\n`);
   const s = result.stats;
   const redactions = s.redactions.map((r) => `${r.count} ${r.kind}`).join(', ') || 'none';
@@ -27,10 +25,9 @@ async function run(flags: ScopeFlags & { json?: boolean }): Promise<void> {
   out.out(`# --- system prompt ---\n${sanitizeText(result.system)}\n# --- context ---\n${sanitizeText(result.user)}\n`);
 }
 
-export const contextCommand: CommandSpec = {
+export const contextCommand: CommandSpec<[], ScopeFlags & { json?: boolean }> = {
   name: 'context',
   summary: 'show exactly what ask would send to the LLM, without sending it',
-  register(cmd: Command) {
-    addScopeOptions(cmd).option('--json', 'print {system, user, stats} as JSON').action(run);
-  },
+  usage: { options: [...SCOPE_OPTIONS, { flags: '--json', description: 'print {system, user, stats} as JSON' }] },
+  run: (io, _args, flags) => run(io, flags),
 };

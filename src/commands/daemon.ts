@@ -6,15 +6,14 @@
  * 3 = it is not running (stop, status); 1 = it did not start, did not stop within 5 s, or its pid
  * file names a process that is not omnishd (which is then left alone).
  */
-import type { Command } from 'commander';
 import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { DaemonUnavailableError, OmnishError } from '../common/errors.js';
 import { daemonPidPath, socketPath, stateDir } from '../common/paths.js';
 import { pidAlive } from '../common/process.js';
 import { ConnectError } from '../transport/index.js';
-import { io } from './io.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 import { statusCommand } from './status.js';
 
@@ -140,7 +139,7 @@ export async function stopDaemon(pid: number): Promise<void> {
 
 /** Starts omnishd unless it runs, and returns its pid as the daemon itself reports it. */
 export async function startDaemon(): Promise<number> {
-  const { startDetached } = await import('../transport/autostart.js');
+  const { startDetached } = await import('../control/autostart.js');
   await startDetached();
   // The pid file can lag behind the socket by a moment, or be a dead daemon's: ask the daemon.
   const pid = (await request<DaemonStatus>('status')).daemon.pid;
@@ -148,28 +147,28 @@ export async function startDaemon(): Promise<number> {
   return pid;
 }
 
-async function start(): Promise<void> {
-  io().out(`omnishd running (pid ${await startDaemon()})\n`);
+async function start(io: CommandIo): Promise<void> {
+  io.out(`omnishd running (pid ${await startDaemon()})\n`);
 }
 
-async function stop(): Promise<void> {
+async function stop(io: CommandIo): Promise<void> {
   const pid = await findDaemon();
   if (pid === undefined) {
-    io().err('omnishd is not running\n');
-    io().setExitCode(EXIT_NOT_RUNNING);
+    io.err('omnishd is not running\n');
+    io.setExitCode(EXIT_NOT_RUNNING);
     return;
   }
   await stopDaemon(pid);
-  io().out('omnishd stopped\n');
+  io.out('omnishd stopped\n');
 }
 
-async function restart(): Promise<void> {
+async function restart(io: CommandIo): Promise<void> {
   const pid = await findDaemon();
   if (pid !== undefined) {
     await stopDaemon(pid);
-    io().out('omnishd stopped\n');
+    io.out('omnishd stopped\n');
   }
-  await start();
+  await start(io);
 }
 
 const EXIT_HELP = `
@@ -181,12 +180,13 @@ Running omnish shells start omnishd again when they reconnect, unless [daemon] a
 export const daemonCommand: CommandSpec = {
   name: 'daemon',
   summary: 'start, stop, restart omnishd or show its status',
-  register(cmd: Command) {
-    // `omnish daemon help` would read as a fifth action; --help is there on every level.
-    cmd.helpCommand(false).addHelpText('after', EXIT_HELP);
-    cmd.command('start').description('start omnishd in the background unless it runs').action(start);
-    cmd.command('stop').description(`stop omnishd (SIGTERM; it saves every session) and wait up to ${STOP_DEADLINE_MS / 1000} s`).action(stop);
-    cmd.command('restart').description('stop omnishd if it runs, then start it (with this shell\'s environment)').action(restart);
-    statusCommand.register(cmd.command('status').description(statusCommand.summary));
+  usage: {
+    after: EXIT_HELP,
+    subcommands: [
+      { name: 'start', summary: 'start omnishd in the background unless it runs', usage: {}, run: start },
+      { name: 'stop', summary: `stop omnishd (SIGTERM; it saves every session) and wait up to ${STOP_DEADLINE_MS / 1000} s`, usage: {}, run: stop },
+      { name: 'restart', summary: 'stop omnishd if it runs, then start it (with this shell\'s environment)', usage: {}, run: restart },
+      statusCommand,
+    ],
   },
 };

@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveShell, which } from '../client/shell.js';
+import { resolveShell, which } from '../shell/resolve.js';
 import { ConfigError } from '../common/errors.js';
 import { loadConfig, type OmnishConfig } from '../config/config.js';
 import { integrationFor, scriptPath } from '../shell/launch.js';

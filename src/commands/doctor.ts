@@ -7,11 +7,10 @@
  *
  * Exit status: 0 when nothing failed (warnings allowed), 1 when some check failed.
  */
-import type { Command } from 'commander';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { configPath, dataDir, runtimeDir, socketPath, stateDir } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
 import { ConnectError, TOKEN_FILE } from '../transport/index.js';
@@ -19,7 +18,6 @@ import {
   checkConfig, checkNode, checkNodePty, checkPrivateFile, checkShellIntegration, checkSocketDir, checkStty, checkWritableDir,
   compareVersions, type CheckResult,
 } from './doctor-checks.js';
-import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 import { problemFix, problemText, recoveredText, type StoreStatus } from './store-problem.js';
 
@@ -203,17 +201,16 @@ export function renderResults(results: CheckResult[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const doctorCommand: CommandSpec = {
+export const doctorCommand: CommandSpec<[], { json?: boolean }> = {
   name: 'doctor',
   summary: 'check the installation, config, permissions, daemon and LLM backends, with fixes',
-  register(cmd: Command) {
-    cmd
-      .option('--json', 'print a JSON array of {name, status: "ok"|"warn"|"fail", detail, fix?}')
-      .addHelpText('after', '\nExit status: 0 when no check failed (warnings allowed), 1 otherwise.\n')
-      .action(async (opts: { json?: boolean }) => {
-        const results = await runChecks();
-        io().out(opts.json ? `${safeJson(results)}\n` : renderResults(results));
-        io().setExitCode(results.some((r) => r.status === 'fail') ? 1 : 0);
-      });
+  usage: {
+    options: [{ flags: '--json', description: 'print a JSON array of {name, status: "ok"|"warn"|"fail", detail, fix?}' }],
+    after: '\nExit status: 0 when no check failed (warnings allowed), 1 otherwise.\n',
+  },
+  async run(io, _args, opts) {
+    const results = await runChecks();
+    io.out(opts.json ? `${safeJson(results)}\n` : renderResults(results));
+    io.setExitCode(results.some((r) => r.status === 'fail') ? 1 : 0);
   },
 };

@@ -2,13 +2,13 @@
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OmnishError, StoreError, UsageError } from '../common/errors.js';
 import { SessionStore, type SessionHandle } from '../store/index.js';
 import { exportCommand, exportSession, type ExportOptions } from './export.js';
 import { seconds } from './export-formats.js';
-import { withIo, type CommandIo } from './io.js';
+import { buildProgram } from './commander.js';
+import type { CommandIo } from './io.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
@@ -20,19 +20,18 @@ const START = '2026-11-21T10:00:00.000Z';
 let tmp: string;
 let store: SessionStore;
 let out: string;
-let restoreIo: () => void;
+let testIo: CommandIo;
 
 beforeEach(() => {
   tmp = fs.mkdtempSync(join(tmpdir(), 'omnish-export-'));
   store = new SessionStore(join(tmp, 'sessions'));
   out = '';
-  restoreIo = withIo({
+  testIo = {
     out: (s) => void (out += s), err: (s) => void (out += s), raw: () => expect.unreachable('asciicast is text: out(), not raw()'),
     isTTY: false, atPrompt: false, setExitCode: () => undefined,
-  } satisfies CommandIo);
+  };
 });
 afterEach(() => {
-  restoreIo();
   vi.unstubAllEnvs();
   vi.mocked(fs.writeSync).mockReset();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -73,7 +72,7 @@ describe('asciicast', () => {
   it('v2: header, absolute times in s, UTF-8 kept whole across records, resize, gap and exit markers', async () => {
     sample();
     const file = join(tmp, 'x.cast');
-    expect(await exportSession('abc', opts(file), store)).toEqual([file]);
+    expect(await exportSession(testIo, 'abc', opts(file), store)).toEqual([file]);
     expect(lines(file)).toEqual([
       { version: 2, width: 80, height: 24, timestamp: Date.parse(START) / 1000, env: { SHELL: '/bin/zsh', TERM: 'xterm-256color' } },
       [0.25, 'o', 'h'],
@@ -91,7 +90,7 @@ describe('asciicast', () => {
   it('v3: term object, intervals since the previous event, an "x" exit event; --input and --title', async () => {
     sample();
     const file = join(tmp, 'x.cast');
-    await exportSession(ID, opts(file, { format: 'asciicast-v3', input: true, title: 'demo' }), store);
+    await exportSession(testIo, ID, opts(file, { format: 'asciicast-v3', input: true, title: 'demo' }), store);
     const [header, ...events] = lines(file) as [unknown, ...[number, string, string][]];
     expect(header).toEqual({ version: 3, term: { cols: 80, rows: 24, type: 'xterm-256color' }, timestamp: Date.parse(START) / 1000,
       title: 'demo', env: { SHELL: '/bin/zsh' } });
@@ -110,11 +109,11 @@ describe('asciicast', () => {
       cols: 80, rows: 24, startedAt: START });
     h.stream.output(5, Buffer.from([0x41, 0xe2, 0x82]));
     h.end(null, 9, 'exit', 7);
-    await exportSession(ID, opts('-', { format: 'asciicast-v3' }), store);
+    await exportSession(testIo, ID, opts('-', { format: 'asciicast-v3' }), store);
     const text = out.trimEnd().split('\n');
     expect(JSON.parse(text[0] ?? '')).toMatchObject({ version: 3, term: { cols: 80, rows: 24 }, env: { SHELL: '/bin/sh' } });
     expect(text.slice(1)).toEqual(['[0.000005, "o", "A"]', '[0.000002, "o", "\ufffd"]', '[0.000000, "m", "killed by signal 9"]', '[0.000000, "x", "137"]']);
-    await exportSession(ID, opts(join(tmp, 'k.cast')), store);
+    await exportSession(testIo, ID, opts(join(tmp, 'k.cast')), store);
     expect(lines(join(tmp, 'k.cast')).slice(1)).toEqual([[0.000005, 'o', 'A'], [0.000007, 'o', '\ufffd'], [0.000007, 'm', 'killed by signal 9']]);
   });
 
@@ -127,7 +126,7 @@ describe('script', () => {
   it('writes the output bytes exactly after a header line, and a classic timing file', async () => {
     sample();
     const file = join(tmp, 'typescript');
-    expect(await exportSession(ID, opts(file, { format: 'script' }), store)).toEqual([file, `${file}.timing`]);
+    expect(await exportSession(testIo, ID, opts(file, { format: 'script' }), store)).toEqual([file, `${file}.timing`]);
     const bytes = fs.readFileSync(file);
     const header = 'Script started on 2026-11-21 10:00:00+00:00 [TERM="xterm-256color" TTY="/dev/pts/4" COLUMNS="80" LINES="24"]\n';
     const body = Buffer.from('h\xc3\xa9\xe2\x82\xac\r\nbad \xff byte\x1b[0m', 'latin1');
@@ -139,9 +138,9 @@ describe('script', () => {
 
   it('refuses -o -, and an existing FILE.timing, without writing anything', async () => {
     sample();
-    await expect(exportSession(ID, opts('-', { format: 'script' }), store)).rejects.toThrow(UsageError);
+    await expect(exportSession(testIo, ID, opts('-', { format: 'script' }), store)).rejects.toThrow(UsageError);
     fs.writeFileSync(join(tmp, 'ts.timing'), 'old');
-    await expect(exportSession(ID, opts(join(tmp, 'ts'), { format: 'script' }), store)).rejects.toThrow(`${join(tmp, 'ts.timing')} already exists (use --force to replace it)`);
+    await expect(exportSession(testIo, ID, opts(join(tmp, 'ts'), { format: 'script' }), store)).rejects.toThrow(`${join(tmp, 'ts.timing')} already exists (use --force to replace it)`);
     expect(fs.readdirSync(tmp).sort()).toEqual(['sessions', 'ts.timing']);
   });
 });
@@ -151,9 +150,9 @@ describe('writing files', () => {
     sample();
     const file = join(tmp, 'x.cast');
     fs.writeFileSync(file, 'keep');
-    await expect(exportSession(ID, opts(file), store)).rejects.toThrow(UsageError);
+    await expect(exportSession(testIo, ID, opts(file), store)).rejects.toThrow(UsageError);
     expect(fs.readFileSync(file, 'utf8')).toBe('keep');
-    await exportSession(ID, opts(file, { force: true }), store);
+    await exportSession(testIo, ID, opts(file, { force: true }), store);
     expect(fs.readFileSync(file, 'utf8')).toMatch(/^\{"version":2,/);
     expect(fs.readdirSync(tmp).sort()).toEqual(['sessions', 'x.cast']);
   });
@@ -161,52 +160,45 @@ describe('writing files', () => {
   it('fails with one clear line and leaves nothing behind', async () => {
     sample();
     const missing = join(tmp, 'no', 'x.cast');
-    await expect(exportSession(ID, opts(missing), store)).rejects.toThrow(new OmnishError(`cannot write ${missing}: no such file or directory`));
+    await expect(exportSession(testIo, ID, opts(missing), store)).rejects.toThrow(new OmnishError(`cannot write ${missing}: no such file or directory`));
     fs.writeFileSync(join(tmp, 'file'), '');
-    await expect(exportSession(ID, opts(join(tmp, 'file', 'x.cast')), store)).rejects.toThrow(/: not a directory$/);
+    await expect(exportSession(testIo, ID, opts(join(tmp, 'file', 'x.cast')), store)).rejects.toThrow(/: not a directory$/);
     fs.mkdirSync(join(tmp, 'dir'));
-    await expect(exportSession(ID, opts(join(tmp, 'dir'), { force: true }), store)).rejects.toThrow(`cannot write ${join(tmp, 'dir')}: `);
+    await expect(exportSession(testIo, ID, opts(join(tmp, 'dir'), { force: true }), store)).rejects.toThrow(`cannot write ${join(tmp, 'dir')}: `);
     // A disk that fills up mid-export: the temporary file goes away, no partial FILE appears.
     vi.mocked(fs.writeSync).mockImplementation(() => {
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     });
     const full = join(tmp, 'full.cast');
-    await expect(exportSession(ID, opts(full), store)).rejects.toThrow(`cannot write ${full}: no space left on device`);
+    await expect(exportSession(testIo, ID, opts(full), store)).rejects.toThrow(`cannot write ${full}: no space left on device`);
     expect(fs.readdirSync(tmp).sort()).toEqual(['dir', 'file', 'sessions']);
     expect(fs.readdirSync(join(tmp, 'dir'))).toEqual([]);
   });
 
   it('at a prompt, wants an absolute path (the client does not share the shell\'s cwd)', async () => {
     sample();
-    const restore = withIo({ out: () => undefined, err: () => undefined, raw: () => undefined, isTTY: true, atPrompt: true, setExitCode: () => undefined });
-    try {
-      await expect(exportSession(ID, opts('x.cast'), store)).rejects.toThrow(/at the prompt, give -o an absolute path/);
-      await exportSession(ID, opts(join(tmp, 'p.cast')), store);
-    } finally {
-      restore();
-    }
+    const prompt: CommandIo = { out: () => undefined, err: () => undefined, raw: () => undefined, isTTY: true, atPrompt: true, setExitCode: () => undefined };
+    await expect(exportSession(prompt, ID, opts('x.cast'), store)).rejects.toThrow(/at the prompt, give -o an absolute path/);
+    await exportSession(prompt, ID, opts(join(tmp, 'p.cast')), store);
     expect(fs.existsSync(join(tmp, 'p.cast'))).toBe(true);
   });
 
   it('rejects unknown and ambiguous ids, and still exports a damaged stream before saying so', async () => {
     sample();
     session(() => undefined, 'abcdef999999');
-    await expect(exportSession('ffff', opts(join(tmp, 'a.cast')), store)).rejects.toThrow(/no session matches 'ffff'/);
-    await expect(exportSession('abcdef', opts(join(tmp, 'a.cast')), store)).rejects.toThrow(/is ambiguous/);
+    await expect(exportSession(testIo, 'ffff', opts(join(tmp, 'a.cast')), store)).rejects.toThrow(/no session matches 'ffff'/);
+    await expect(exportSession(testIo, 'abcdef', opts(join(tmp, 'a.cast')), store)).rejects.toThrow(/is ambiguous/);
     const dir = store.resolve(ID).dir;
     fs.appendFileSync(join(dir, 'stream.bin'), Buffer.from([1, 0, 0]));
     const file = join(tmp, 'a.cast');
-    await expect(exportSession(ID, opts(file), store)).rejects.toThrow(StoreError);
+    await expect(exportSession(testIo, ID, opts(file), store)).rejects.toThrow(StoreError);
     expect(lines(file)).toHaveLength(8);
   });
 });
 
 describe('omnish export (command line)', () => {
-  function program(): Command {
-    const root = new Command('omnish').exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (out += s) });
-    exportCommand.register(root.command(exportCommand.name).exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (out += s) }));
-    return root;
-  }
+  // The command table's wiring, with out and err both into `out`.
+  const program = () => buildProgram([exportCommand], testIo);
 
   it('parses flags, requires -o and a known format, and shows examples in --help', async () => {
     sample();

@@ -6,14 +6,13 @@
  * Files are written atomically: into a hidden temporary file beside the target, then renamed, so a
  * failed or refused export never leaves a partial file under the name the user asked for.
  */
-import { Option, type Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { OmnishError, StoreError, UsageError } from '../common/errors.js';
 import { readStream, SessionStore, STREAM_FILE } from '../store/index.js';
 import { asciicast, EXPORT_FORMATS, script, type ExportFormat } from './export-formats.js';
-import { io } from './io.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** What `omnish export` was asked to do. */
@@ -145,8 +144,8 @@ class AtomicFile implements Sink {
  * stdout through the command's io. asciicast is text, so `out`: unchanged into a pipe, with CR LF
  * line ends when shown by `::export -o -` on a raw terminal.
  */
-function stdoutSink(): Sink {
-  return { write: (data) => io().out(typeof data === 'string' ? data : data.toString('utf8')), flush: () => undefined };
+function stdoutSink(io: CommandIo): Sink {
+  return { write: (data) => io.out(typeof data === 'string' ? data : data.toString('utf8')), flush: () => undefined };
 }
 
 /**
@@ -156,13 +155,13 @@ function stdoutSink(): Sink {
  *   without --force; OmnishError `cannot write PATH: REASON` when a file cannot be written (nothing
  *   is left behind); StoreError when stream.bin is damaged (what was readable is exported first).
  */
-export async function exportSession(id: string, opts: ExportOptions, store = new SessionStore()): Promise<string[]> {
+export async function exportSession(io: CommandIo, id: string, opts: ExportOptions, store = new SessionStore()): Promise<string[]> {
   const toStdout = opts.output === '-';
   if (toStdout && opts.format === 'script') throw new UsageError('script writes two files (FILE and FILE.timing): give -o FILE, not -o -');
   if (opts.output === '') throw new UsageError('-o needs a file name');
   // `::export` runs in the omnish client, whose working directory is where omnish started, not
   // where the shell has cd'd since: a relative name would land somewhere the user did not mean.
-  if (io().atPrompt && !toStdout && !isAbsolute(opts.output)) {
+  if (io.atPrompt && !toStdout && !isAbsolute(opts.output)) {
     throw new UsageError(`at the prompt, give -o an absolute path (${opts.output} would be relative to where omnish started)`);
   }
   const session = store.resolve(id);
@@ -173,7 +172,7 @@ export async function exportSession(id: string, opts: ExportOptions, store = new
   const files: AtomicFile[] = [];
   try {
     for (const path of targets) files.push(new AtomicFile(path));
-    const [main, timing] = toStdout ? [stdoutSink()] : files;
+    const [main, timing] = toStdout ? [stdoutSink(io)] : files;
     if (!main) throw new Error('export: no output');
     let sinceYield = 0;
     const pause = async (bytes: number): Promise<void> => {
@@ -251,22 +250,23 @@ Examples:
   omnish export a1b2 -f script -o demo              then: scriptreplay -t demo.timing -s demo
 `;
 
-export const exportCommand: CommandSpec = {
+export const exportCommand: CommandSpec<[string], { format: ExportFormat; output: string; force?: boolean; title?: string; input?: boolean }> = {
   name: 'export',
   summary: 'write a session as asciicast (asciinema) or a typescript (scriptreplay)',
-  register(cmd: Command) {
-    cmd
-      .argument('<id>', 'session id, or any unique prefix of it (see omnish sessions)')
-      .addOption(new Option('-f, --format <format>', 'output format').choices(EXPORT_FORMATS).default('asciicast-v2'))
-      .requiredOption('-o, --output <file>', 'file to write (- for stdout, asciicast only)')
-      .option('--force', 'replace existing files')
-      .option('-t, --title <text>', 'title in the asciicast header')
-      .option('--input', 'include recorded keystrokes as "i" events (asciicast)')
-      .addHelpText('after', HELP)
-      .action(async (id: string, flags: { format: ExportFormat; output: string; force?: boolean; title?: string; input?: boolean }) => {
-        await exportSession(id, {
-          format: flags.format, output: flags.output, force: flags.force === true, title: flags.title, input: flags.input === true,
-        });
-      });
+  usage: {
+    arguments: [{ name: '<id>', description: 'session id, or any unique prefix of it (see omnish sessions)' }],
+    options: [
+      { flags: '-f, --format <format>', description: 'output format', choices: EXPORT_FORMATS, default: 'asciicast-v2' },
+      { flags: '-o, --output <file>', description: 'file to write (- for stdout, asciicast only)', required: true },
+      { flags: '--force', description: 'replace existing files' },
+      { flags: '-t, --title <text>', description: 'title in the asciicast header' },
+      { flags: '--input', description: 'include recorded keystrokes as "i" events (asciicast)' },
+    ],
+    after: HELP,
+  },
+  async run(io, [id], flags) {
+    await exportSession(io, id, {
+      format: flags.format, output: flags.output, force: flags.force === true, title: flags.title, input: flags.input === true,
+    });
   },
 };

@@ -1,13 +1,13 @@
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RetentionReport } from '../store/index.js';
 import { gcCommand, renderGc } from './gc.js';
-import { withIo } from './io.js';
+import { buildProgram } from './commander.js';
+import type { CommandIo } from './io.js';
 
 // The daemon is the edge here: the report it computes is tested in src/store/retention.test.ts,
 // the whole path in test/retention.test.ts.
 const request = vi.hoisted(() => vi.fn());
-vi.mock('../client/control.js', () => ({ request }));
+vi.mock('../control/request.js', () => ({ request }));
 
 const MB = 1024 * 1024;
 const REPORT: RetentionReport = {
@@ -26,25 +26,22 @@ const REPORT: RetentionReport = {
 let out: string;
 let err: string;
 let code: number;
-let restore: () => void;
+let testIo: CommandIo;
 beforeEach(() => {
   out = '';
   err = '';
   code = 0;
-  restore = withIo({
+  testIo = {
     out: (s) => void (out += s), err: (s) => void (err += s), raw: () => undefined, isTTY: false, atPrompt: false,
     setExitCode: (c) => void (code = c),
-  });
+  };
 });
 afterEach(() => {
-  restore();
   request.mockReset();
 });
 
 async function gc(...args: string[]): Promise<void> {
-  const cmd = new Command('gc').exitOverride();
-  gcCommand.register(cmd);
-  await cmd.parseAsync(args, { from: 'user' });
+  await buildProgram([gcCommand], testIo).parseAsync(['gc', ...args], { from: 'user' });
 }
 
 describe('omnish gc', () => {

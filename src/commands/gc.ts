@@ -3,11 +3,9 @@
  * starts and every hour) and says what that freed. The daemon does the work: it knows which
  * sessions are being recorded, and it is the only process that writes to the store.
  */
-import type { Command } from 'commander';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import type { RetentionReport } from '../store/index.js';
-import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** Longest wait for the daemon's answer, ms: cutting a large session rewrites hundreds of MB. */
@@ -43,21 +41,21 @@ export function renderGc(r: RetentionReport, dryRun: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const gcCommand: CommandSpec = {
+export const gcCommand: CommandSpec<[], { dryRun?: boolean; json?: boolean }> = {
   name: 'gc',
   summary: 'free space now: delete old sessions and cut large ones, as [store] in config.toml says',
-  register(cmd: Command) {
-    cmd
-      .option('--dry-run', 'say what would be freed, change nothing')
-      .option('--json', 'print the report as JSON: {"freedBytes", "evicted", "trimmed", "totalBytesBefore", "totalBytesAfter", "errors"}')
-      .addHelpText('after', '\nLive sessions are never deleted or cut. Limits: [store] in config.toml (max_total_mb, max_session_mb, max_age_days).\n')
-      .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
-        const dryRun = opts.dryRun === true;
-        const report = await request<RetentionReport>('gc', { dryRun }, { autostart: true, idleTimeoutMs: GC_TIMEOUT_MS });
-        const out = io();
-        out.out(opts.json ? `${safeJson(report)}\n` : renderGc(report, dryRun));
-        for (const e of report.errors) out.err(`${sanitizeLine(`omnish: gc: session ${e.id}: ${e.message}`)}\n`);
-        if (report.errors.length > 0) out.setExitCode(1);
-      });
+  usage: {
+    options: [
+      { flags: '--dry-run', description: 'say what would be freed, change nothing' },
+      { flags: '--json', description: 'print the report as JSON: {"freedBytes", "evicted", "trimmed", "totalBytesBefore", "totalBytesAfter", "errors"}' },
+    ],
+    after: '\nLive sessions are never deleted or cut. Limits: [store] in config.toml (max_total_mb, max_session_mb, max_age_days).\n',
+  },
+  async run(out, _args, opts) {
+    const dryRun = opts.dryRun === true;
+    const report = await request<RetentionReport>('gc', { dryRun }, { autostart: true, idleTimeoutMs: GC_TIMEOUT_MS });
+    out.out(opts.json ? `${safeJson(report)}\n` : renderGc(report, dryRun));
+    for (const e of report.errors) out.err(`${sanitizeLine(`omnish: gc: session ${e.id}: ${e.message}`)}\n`);
+    if (report.errors.length > 0) out.setExitCode(1);
   },
 };

@@ -1,7 +1,5 @@
 /** `omnish help [CMD]` / `::help [CMD]`: the commands, or one command's usage. */
-import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
-import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** Renders the command list as `::help` shows it. */
@@ -13,16 +11,17 @@ export function helpText(specs: readonly CommandSpec[], atPrompt: boolean): stri
   return `omnish commands:\n${lines.join('\n')}\n\nDetails: ${more}\n`;
 }
 
-export const helpCommand: CommandSpec = {
+export const helpCommand: CommandSpec<[string | undefined]> = {
   name: 'help',
   summary: 'list the commands, or show how to use one',
-  register(cmd: Command) {
-    cmd.argument('[command]', 'a command name').action(async (name: string | undefined) => {
-      const { COMMANDS } = await import('./index.js');
-      if (!name) return io().out(helpText(COMMANDS, io().atPrompt));
-      const target = cmd.parent?.commands.find((c) => c.name() === name);
-      if (!target) throw new UsageError(`unknown command '${name}'; ${io().atPrompt ? '::help' : 'omnish help'} lists them`);
-      io().out(target.helpInformation());
-    });
+  usage: { arguments: [{ name: '[command]', description: 'a command name' }] },
+  async run(io, [name]) {
+    // The table lists this module: it loads when help runs, not when the table does.
+    const { COMMANDS } = await import('./index.js');
+    if (!name) return io.out(helpText(COMMANDS, io.atPrompt));
+    const { buildProgram } = await import('./commander.js');
+    const target = buildProgram(COMMANDS, io).commands.find((c) => c.name() === name);
+    if (!target) throw new UsageError(`unknown command '${name}'; ${io.atPrompt ? '::help' : 'omnish help'} lists them`);
+    io.out(target.helpInformation());
   },
 };

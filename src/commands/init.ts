@@ -2,26 +2,23 @@
  * `omnish init bash|zsh|fish`: prints the shell integration script, for shells omnish did not start
  * itself (e.g. `eval "$(omnish init bash)"` in a shell started by another wrapper).
  */
-import type { Command } from 'commander';
 import { UsageError } from '../common/errors.js';
 import { initScript, type IntegratedShell } from '../shell/launch.js';
-import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 const SHELLS: readonly IntegratedShell[] = ['bash', 'zsh', 'fish'];
 
-export const initCommand: CommandSpec = {
+export const initCommand: CommandSpec<[string]> = {
   name: 'init',
   summary: 'print the shell integration script for bash, zsh or fish',
-  register(cmd: Command) {
-    cmd
-      .argument('<shell>', SHELLS.join(' | '))
-      .addHelpText('after', '\nExamples:\n  eval "$(omnish init bash)"    # in ~/.bashrc\n  omnish init fish | source     # in config.fish\n')
-      .action((shell: string) => {
-        if (!SHELLS.includes(shell as IntegratedShell)) {
-          throw new UsageError(`no integration for '${shell}': choose one of ${SHELLS.join(', ')}`);
-        }
-        io().out(initScript(shell as IntegratedShell));
-      });
+  usage: {
+    arguments: [{ name: '<shell>', description: SHELLS.join(' | ') }],
+    after: '\nExamples:\n  eval "$(omnish init bash)"    # in ~/.bashrc\n  omnish init fish | source     # in config.fish\n',
+  },
+  run(io, [shell]) {
+    if (!SHELLS.includes(shell as IntegratedShell)) {
+      throw new UsageError(`no integration for '${shell}': choose one of ${SHELLS.join(', ')}`);
+    }
+    io.out(initScript(shell as IntegratedShell));
   },
 };

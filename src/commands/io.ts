@@ -1,7 +1,7 @@
 /**
  * Where a command's output goes. On the command line that is stdout/stderr; at a shell prompt
  * (`::name`) the terminal is in raw mode, so text lines need CR LF and keys arrive through the
- * relay. Commands write only through the CommandIo they are given.
+ * relay. A command gets its CommandIo as an argument (CommandSpec.run) and writes only through it.
  */
 
 /** Output and keyboard of one command run. */
@@ -22,6 +22,12 @@ export interface CommandIo {
    * the unsubscribe function. Undefined when there is no keyboard.
    */
   onKey?: (listener: (key: Buffer) => boolean | void) => () => void;
+  /**
+   * On the command line with a terminal on stdin and stdout: puts the terminal in raw mode (keys
+   * arrive one by one, output is not altered) and sends the keys to `listener` until the returned
+   * function restores it. Undefined without such a terminal, and at a prompt (use onKey there).
+   */
+  rawKeys?: (listener: (key: Buffer) => void) => () => void;
   /** Sets the exit status the command reports (default 0). */
   setExitCode(code: number): void;
   /** The omnish session the command runs in, when it runs as `::name` at its prompt. */
@@ -42,7 +48,7 @@ export interface SessionControl {
   resume(): boolean;
 }
 
-/** The CommandIo of the command line: stdout, stderr, exit status in process.exitCode. */
+/** The CommandIo of the command line: stdout, stderr, exit status in process.exitCode (no keyboard). */
 export function processIo(): CommandIo {
   return {
     out: (text) => void process.stdout.write(text),
@@ -53,22 +59,5 @@ export function processIo(): CommandIo {
     setExitCode: (code) => {
       process.exitCode = code;
     },
-  };
-}
-
-let current: CommandIo | undefined;
-
-/** The CommandIo of the command running now (the command line's unless a runner set another). */
-export function io(): CommandIo {
-  current ??= processIo();
-  return current;
-}
-
-/** Makes `next` the current CommandIo until the returned function is called. */
-export function withIo(next: CommandIo): () => void {
-  const previous = current;
-  current = next;
-  return () => {
-    current = previous;
   };
 }

@@ -3,12 +3,10 @@
  * and full-screen programs come back exactly. On a terminal, space pauses and q (or Ctrl-C) quits;
  * into a pipe or file the bytes are written at once.
  */
-import type { Command } from 'commander';
 import { join } from 'node:path';
 import { StoreError, UsageError } from '../common/errors.js';
-import { ProcessTerminal, saveTermios } from '../client/terminal.js';
 import { readStream, RecordKind, SessionStore, STREAM_FILE, type StoredSession } from '../store/index.js';
-import { io } from './io.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** How a replay is timed. */
@@ -74,30 +72,18 @@ export async function replay(session: StoredSession, opts: ReplayOptions, write:
 }
 
 /** Wires space/q/Ctrl-C to `controls`; returns the function that releases the keyboard. */
-function keyboard(controls: Controls): () => void {
+function keyboard(out: CommandIo, controls: Controls): () => void {
   const onKey = (key: Buffer): void => {
     if (key.includes(0x71) || key.includes(0x03)) controls.quit = true; // q, Ctrl-C
     else if (key.includes(0x20)) controls.paused = !controls.paused;
     controls.wake?.();
   };
-  const out = io();
   if (out.onKey) return out.onKey(onKey);
-  if (!out.isTTY || !process.stdin.isTTY) return () => {};
   // On the command line we own the terminal: raw, so keys arrive one by one and output is not altered.
-  const terminal = new ProcessTerminal(saveTermios());
-  terminal.enterRaw();
-  const restore = (): void => terminal.restore();
-  process.on('exit', restore);
-  terminal.onInput(onKey);
-  return () => {
-    terminal.restore();
-    terminal.close();
-    process.off('exit', restore);
-  };
+  return out.rawKeys?.(onKey) ?? (() => {});
 }
 
-async function run(id: string, flags: { speed: string; idleLimit?: string }): Promise<void> {
-  const out = io();
+async function run(out: CommandIo, id: string, flags: { speed: string; idleLimit?: string }): Promise<void> {
   const opts: ReplayOptions = {
     speed: parsePositive('--speed', flags.speed),
     idleLimit: flags.idleLimit === undefined ? Infinity : parsePositive('--idle-limit', flags.idleLimit),
@@ -105,7 +91,7 @@ async function run(id: string, flags: { speed: string; idleLimit?: string }): Pr
   };
   const session = new SessionStore().resolve(id);
   const controls: Controls = { paused: false, quit: false, wake: undefined };
-  const release = opts.timed ? keyboard(controls) : () => {};
+  const release = opts.timed ? keyboard(out, controls) : () => {};
   // Inside a session (`::replay`), play on the alternate screen: q brings back the screen as it was.
   const inPlace = out.atPrompt && out.isTTY;
   if (inPlace) out.raw(Buffer.from('\x1b[?1049h\x1b[H\x1b[2J'));
@@ -122,15 +108,16 @@ async function run(id: string, flags: { speed: string; idleLimit?: string }): Pr
   }
 }
 
-export const replayCommand: CommandSpec = {
+export const replayCommand: CommandSpec<[string], { speed: string; idleLimit?: string }> = {
   name: 'replay',
   summary: 'play a recorded session with its original timing',
-  register(cmd: Command) {
-    cmd
-      .argument('<id>', 'session id, or any unique prefix of it (see omnish sessions)')
-      .option('-s, --speed <factor>', 'playback speed factor', '1')
-      .option('-i, --idle-limit <seconds>', 'longest pause kept between outputs')
-      .addHelpText('after', '\nOn a terminal: space pauses and resumes, q or Ctrl-C quits.\nInto a pipe or a file the output is written at once.\n')
-      .action(run);
+  usage: {
+    arguments: [{ name: '<id>', description: 'session id, or any unique prefix of it (see omnish sessions)' }],
+    options: [
+      { flags: '-s, --speed <factor>', description: 'playback speed factor', default: '1' },
+      { flags: '-i, --idle-limit <seconds>', description: 'longest pause kept between outputs' },
+    ],
+    after: '\nOn a terminal: space pauses and resumes, q or Ctrl-C quits.\nInto a pipe or a file the output is written at once.\n',
   },
+  run: (io, [id], flags) => run(io, id, flags),
 };

@@ -4,10 +4,8 @@
  */
 import { pidAlive } from '../common/process.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import type { Command } from 'commander';
 import { readCommandRecords, SessionStore, type StoredSession } from '../store/index.js';
 import { localTime, shortDuration, table, tildify } from './format.js';
-import { io } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** One session as `--json` prints it. */
@@ -101,13 +99,12 @@ function render(sessions: SessionSummary[]): string {
   return table(['ID', 'STATUS', 'AGE', 'STARTED', 'TTY', 'SHELL', 'CWD', 'LAST COMMAND'], rows);
 }
 
-export const sessionsCommand: CommandSpec = {
+export const sessionsCommand: CommandSpec<[], { json?: boolean }> = {
   name: 'sessions',
   summary: 'list recorded sessions (active first, then newest)',
-  register(cmd: Command) {
-    cmd.option('--json', 'print a JSON array of sessions').action((opts: { json?: boolean }) => {
-      const sessions = listSessions();
-      io().out(opts.json ? `${safeJson(sessions)}\n` : render(sessions));
-    });
+  usage: { options: [{ flags: '--json', description: 'print a JSON array of sessions' }] },
+  run(io, _args, opts) {
+    const sessions = listSessions();
+    io.out(opts.json ? `${safeJson(sessions)}\n` : render(sessions));
   },
 };

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../common/errors.js';
 import { SessionStore, type CommandRecord } from '../store/index.js';
 import { runCommand } from './cli.js';
-import { withIo, type CommandIo } from './io.js';
+import type { CommandIo } from './io.js';
 import { parseCommandRef, showOutput } from './show.js';
 
 const ID = 'abcdef123456';
@@ -14,7 +14,6 @@ let store: SessionStore;
 let out: string;
 let err: string;
 let raw: Buffer[];
-let restoreIo: () => void;
 
 function io(): CommandIo {
   return {
@@ -55,10 +54,8 @@ beforeEach(() => {
   out = '';
   err = '';
   raw = [];
-  restoreIo = withIo(io());
 });
 afterEach(() => {
-  restoreIo();
   vi.unstubAllEnvs();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -66,31 +63,31 @@ afterEach(() => {
 describe('omnish show', () => {
   it('collapses a \\r progress bar to its final state', async () => {
     session(['Downloading  10%\rDownloading  55%\rDownloading 100%\r\ndone\r\n\r\n']);
-    await showOutput(`${ID}:1`, {}, store);
+    await showOutput(io(), `${ID}:1`, {}, store);
     expect(out).toBe('Downloading 100%\ndone\n');
   });
 
   it('renders coloured output as plain text, and --raw writes the bytes', async () => {
     const colored = '\x1b[1;31merror\x1b[0m: \x1b[4mbad\x1b[24m thing   \r\n\x1b[32m✓\x1b[0m ok\r\n';
     session(['first\r\n', colored]);
-    await showOutput('abc:2', {}, store);
+    await showOutput(io(), 'abc:2', {}, store);
     expect(out).toBe('error: bad thing\n✓ ok\n');
-    await showOutput('abc:-1', { raw: true }, store);
+    await showOutput(io(), 'abc:-1', { raw: true }, store);
     expect(Buffer.concat(raw).toString()).toBe(colored);
   });
 
   it('renders at the size the session had then', async () => {
     session(['a\r\n', '\x1b[999CX\r\n'], { cols: 40, rows: 10 });
-    await showOutput(`${ID}:2`, {}, store);
+    await showOutput(io(), `${ID}:2`, {}, store);
     expect(out).toBe(`${' '.repeat(39)}X\n`);
   });
 
   it('takes SEQ alone as this shell\'s session and notes a full-screen program', async () => {
     session(['one\r\n', '\x1b[?1049hvim screen\x1b[?1049l']);
     vi.stubEnv('OMNISH_SESSION', ID);
-    await showOutput('1', {}, store);
+    await showOutput(io(), '1', {}, store);
     expect(out).toBe('one\n');
-    await showOutput('2', {}, store);
+    await showOutput(io(), '2', {}, store);
     expect(out).toBe('one\n');
     expect(err).toMatch(/command 2 ran a full-screen program/);
   });
@@ -102,9 +99,9 @@ describe('omnish show', () => {
     }
     expect(parseCommandRef('ab:-2')).toEqual({ id: 'ab', seq: -2 });
     expect(parseCommandRef('7')).toEqual({ seq: 7 });
-    await expect(showOutput(`${ID}:3`, {}, store)).rejects.toThrow(`session ${ID} has no command 3 (its commands are 1-2; see omnish commands ${ID})`);
-    await expect(showOutput(`${ID}:-3`, {}, store)).rejects.toThrow(UsageError);
-    await expect(showOutput('ffff:1', {}, store)).rejects.toThrow(/no session matches 'ffff'/);
+    await expect(showOutput(io(), `${ID}:3`, {}, store)).rejects.toThrow(`session ${ID} has no command 3 (its commands are 1-2; see omnish commands ${ID})`);
+    await expect(showOutput(io(), `${ID}:-3`, {}, store)).rejects.toThrow(UsageError);
+    await expect(showOutput(io(), 'ffff:1', {}, store)).rejects.toThrow(/no session matches 'ffff'/);
     vi.stubEnv('OMNISH_DATA_DIR', tmp);
     let text = '';
     const status = await runCommand(['show', 'nope'], { ...io(), err: (s) => void (text += s) });

@@ -3,12 +3,11 @@
  * on a headless terminal of the session's size, so progress bars and cursor movement collapse to
  * their final text; `--raw` writes the bytes themselves.
  */
-import type { Command } from 'commander';
 import { join } from 'node:path';
 import { UsageError } from '../common/errors.js';
 import { readCommandRecords, readOutputRange, renderOutput, SessionStore, STREAM_FILE, type CommandRecord } from '../store/index.js';
 import { pickSession } from './commands.js';
-import { io } from './io.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
 /** Most output rendered, bytes (its tail): a headless terminal holds every line, ~1 KiB per line of 80 cells. */
@@ -43,7 +42,7 @@ function find(records: CommandRecord[], seq: number): CommandRecord | undefined 
  * `raw` the recorded bytes.
  * @throws UsageError for a bad reference, an unknown or ambiguous session, an unknown seq
  */
-export async function showOutput(arg: string, opts: { raw?: boolean }, store = new SessionStore()): Promise<void> {
+export async function showOutput(out: CommandIo, arg: string, opts: { raw?: boolean }, store = new SessionStore()): Promise<void> {
   const ref = parseCommandRef(arg);
   const session = pickSession(store, ref.id);
   const records = readCommandRecords(session.dir);
@@ -55,7 +54,6 @@ export async function showOutput(arg: string, opts: { raw?: boolean }, store = n
     throw new UsageError(`session ${session.id} has no command ${ref.seq} (${has}; see omnish commands ${session.id})`);
   }
   const stream = join(session.dir, STREAM_FILE);
-  const out = io();
   if (record.outputTrimmed) {
     // Retention cut the middle of a large session (docs/store-format.md "Retention"): what is left prints as usual.
     const lost = record.outputTrimmed < 1048576 ? `${Math.ceil(record.outputTrimmed / 1024)} KiB` : `${(record.outputTrimmed / 1048576).toFixed(1)} MiB`;
@@ -74,14 +72,13 @@ export async function showOutput(arg: string, opts: { raw?: boolean }, store = n
   if (text !== '') out.out(`${text}\n`);
 }
 
-export const showCommand: CommandSpec = {
+export const showCommand: CommandSpec<[string], { raw?: boolean }> = {
   name: 'show',
   summary: 'print the output of one command, as it looked on the terminal',
-  register(cmd: Command) {
-    cmd
-      .argument('<ID:SEQ>', 'session id (or unique prefix) and command number; SEQ alone: this shell\'s session; ID:-1: the last command')
-      .option('--raw', 'write the recorded bytes (colours, cursor movement) instead of the rendered text')
-      .addHelpText('after', '\nCommand numbers: omnish commands [ID]\n')
-      .action((arg: string, opts: { raw?: boolean }) => showOutput(arg, opts));
+  usage: {
+    arguments: [{ name: '<ID:SEQ>', description: 'session id (or unique prefix) and command number; SEQ alone: this shell\'s session; ID:-1: the last command' }],
+    options: [{ flags: '--raw', description: 'write the recorded bytes (colours, cursor movement) instead of the rendered text' }],
+    after: '\nCommand numbers: omnish commands [ID]\n',
   },
+  run: (io, [arg], opts) => showOutput(io, arg, opts),
 };

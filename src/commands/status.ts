@@ -1,12 +1,11 @@
 /** `omnish status`: is the daemon running, and what is it recording. */
-import type { Command } from 'commander';
 import { isUserFacing } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
-import { request } from '../client/control.js';
+import { request } from '../control/request.js';
 import { shortDuration, tildify } from './format.js';
-import { io } from './io.js';
+import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 import { problemText, recoveredText, type StoreStatus } from './store-problem.js';
 
@@ -31,7 +30,7 @@ function integrationText(integration: string): string {
 }
 
 /** tty, shell, cwd and integration state were sent by the client: sanitized, like every such value. */
-function render(s: StatusResult): string {
+function render(io: CommandIo, s: StatusResult): string {
   const lines = [
     `omnishd ${s.daemon.version} running (pid ${s.daemon.pid}, up ${shortDuration(s.daemon.uptimeS * 1000)})`,
     `socket: ${s.daemon.socket} (${s.daemon.connections} connection${s.daemon.connections === 1 ? '' : 's'})`,
@@ -41,7 +40,7 @@ function render(s: StatusResult): string {
     `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
     ...s.sessions.map((x) => sanitizeLine(`  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`) + (x.stored === false ? '  (not stored yet: the store cannot be written)' : '')),
   ];
-  const here = io().session;
+  const here = io.session;
   const mine = s.sessions.find((x) => x.id === (here?.id ?? process.env.OMNISH_SESSION));
   if (mine) {
     const recording = here ? (here.paused ? ', recording paused (::resume)' : ', recording') : '';
@@ -50,23 +49,22 @@ function render(s: StatusResult): string {
   return lines.join('\n') + '\n';
 }
 
-export const statusCommand: CommandSpec = {
+export const statusCommand: CommandSpec<[], { json?: boolean }> = {
   name: 'status',
   summary: 'show whether omnishd runs and what it records',
-  register(cmd: Command) {
-    cmd.option('--json', 'print JSON: {"daemon": {...} | null, "sessions": [...]}').action(async (opts: { json?: boolean }) => {
-      let status: StatusResult;
-      try {
-        status = await request<StatusResult>('status');
-      } catch (err) {
-        if (!isUserFacing(err)) throw err;
-        // Not running is an answer, not a failure of this command's input: exit 3, like `systemctl status`.
-        if (opts.json) io().out(`${JSON.stringify({ daemon: null, client: { version: VERSION }, socket: socketPath(), sessions: [] }, null, 2)}\n`);
-        else io().out(`omnishd is not running (${socketPath()}); it starts with the next omnish shell, or run 'omnishd'\n`);
-        io().setExitCode(3);
-        return;
-      }
-      io().out(opts.json ? `${safeJson(status)}\n` : render(status));
-    });
+  usage: { options: [{ flags: '--json', description: 'print JSON: {"daemon": {...} | null, "sessions": [...]}' }] },
+  async run(io, _args, opts) {
+    let status: StatusResult;
+    try {
+      status = await request<StatusResult>('status');
+    } catch (err) {
+      if (!isUserFacing(err)) throw err;
+      // Not running is an answer, not a failure of this command's input: exit 3, like `systemctl status`.
+      if (opts.json) io.out(`${JSON.stringify({ daemon: null, client: { version: VERSION }, socket: socketPath(), sessions: [] }, null, 2)}\n`);
+      else io.out(`omnishd is not running (${socketPath()}); it starts with the next omnish shell, or run 'omnishd'\n`);
+      io.setExitCode(3);
+      return;
+    }
+    io.out(opts.json ? `${safeJson(status)}\n` : render(io, status));
   },
 };

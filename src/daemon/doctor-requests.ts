@@ -12,7 +12,7 @@
 import { isUserFacing, LlmBackendError, type LlmErrorReason } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
 import type { LlmBackend } from '../llm/backend.js';
-import { appendAudit, type AuditEntry } from './audit.js';
+import { appendAudit, type AuditEntry } from '../store/audit.js';
 import { registerHandler } from './control.js';
 
 /** How long one backend may take to answer the ping (ms); the client waits a little longer in all. */

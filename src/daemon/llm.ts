@@ -8,7 +8,7 @@ import { isUserFacing } from '../common/errors.js';
 import { UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
 import type { SessionStore } from '../store/index.js';
-import { appendAudit, type AuditEntry } from './audit.js';
+import { appendAudit, type AuditEntry } from '../store/audit.js';
 import type { Logger } from './log.js';
 
 /** Which sessions a request is about (see `scopeParams` in src/commands/ask.ts). */

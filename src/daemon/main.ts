@@ -19,7 +19,7 @@ import { AutoExplainer } from './explain.js';
 import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
-import { startDetached } from '../transport/autostart.js';
+import { startDetached } from '../control/autostart.js';
 
 /** How often buffered stream data goes to disk (ms): at most this much is lost if the daemon is killed. */
 const FLUSH_INTERVAL_MS = 200;

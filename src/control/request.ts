@@ -84,7 +84,7 @@ async function connect(autostart: boolean): Promise<Connection> {
       throw new DaemonUnavailableError(`omnishd is not running (no answer on ${socketPath()}); start it with 'omnishd'`, { cause: err });
     }
   }
-  const { startDetached } = await import('../transport/autostart.js');
+  const { startDetached } = await import('./autostart.js');
   await startDetached();
   return transport.connect();
 }

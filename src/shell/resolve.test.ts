@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOmnish, resolveShell, which } from './shell.js';
+import { isOmnish, resolveShell, which } from './resolve.js';
 
 const env = { PATH: '/usr/bin:/bin' };
 

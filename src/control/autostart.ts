@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { daemonPidPath, socketPath } from '../common/paths.js';
 import { DaemonUnavailableError } from '../common/errors.js';
-import { connectUnix } from './unix.js';
+import { connectUnix } from '../transport/index.js';
 
 /** Absolute path of the omnishd launcher. */
 export const OMNISHD_BIN = fileURLToPath(new URL('../../bin/omnishd.js', import.meta.url));
