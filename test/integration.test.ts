@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readOutputRange } from '../src/store/index.js';
-import { omnish as omnishCli, waitDaemon } from './helpers/daemon.js';
+import { omnish as omnishCli, omnishBytes, waitDaemon } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
 import { descendantPids, marked, quitVim, runIn, Term, waitUntil } from './helpers/term.js';
 
@@ -66,14 +66,18 @@ async function records(last: string): Promise<CommandRecord[]> {
 }
 
 /**
- * The recorded output of a command of the test's only session, read from its stream file. (Not
- * with `omnish show --raw`: its output to a pipe stops at 64 KiB.)
+ * The recorded output of a command of the test's only session, as `omnish show --raw` writes it to
+ * a pipe, checked against the stream file itself (a pipe once cut it at 64 KiB).
  */
 function recordedOutput(r: CommandRecord): string {
   const sessions = join(dir.path, 'data', 'sessions');
   const [session] = readdirSync(sessions);
   const stream = join(sessions, session as string, 'stream.bin');
-  return readOutputRange(stream, r.outputStart, r.outputEnd, { cols: 80, rows: 24 }).data.toString('latin1');
+  const stored = readOutputRange(stream, r.outputStart, r.outputEnd, { cols: 80, rows: 24 }).data;
+  const shown = omnishBytes(dir.path, ['show', '--raw', `${(session as string).split('_').pop()}:${r.seq}`]);
+  expect(shown.length).toBe(stored.length);
+  expect(Buffer.compare(shown, stored)).toBe(0);
+  return shown.toString('latin1');
 }
 
 function find(list: CommandRecord[], command: string): CommandRecord {

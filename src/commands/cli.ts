@@ -33,7 +33,21 @@ export async function runCommand(args: string[], out: CommandIo): Promise<number
   }
 }
 
-/** Runs the CLI on `args` (without the program name) with `io` (default: stdout/stderr) and exits the process. */
+/** Resolves once everything written to `stream` so far has been handed to the kernel. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+/**
+ * Runs the CLI on `args` (without the program name) with `io` (default: stdout/stderr) and exits the process.
+ * Waits for stdout and stderr first: to a pipe, a large write (`omnish show --raw | wc -c`) is still
+ * queued when the command returns, and process.exit would cut it at the pipe's 64 KiB.
+ */
 export async function runCli(args: string[], io: CommandIo = processIo()): Promise<never> {
-  process.exit(await runCommand(args, io));
+  const code = await runCommand(args, io);
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
 }
