@@ -1,7 +1,8 @@
 /** Command-line options of `npm run bench`. */
 import { resolve } from 'node:path';
 import { CONTENDER_NAMES } from './contenders.js';
-import { BenchError, OMNISH } from './paths.js';
+import { OMNISH } from '../test/helpers/paths.js';
+import { BenchError } from './errors.js';
 
 export interface Options {
   /** Rounds: each runs every contender once per measurement, in rotated order. */

@@ -1,6 +1,6 @@
 /** The programs the bench compares, the environment they share, and what the terminal types. */
-import { join } from 'node:path';
-import { BenchError } from './paths.js';
+import { testEnv } from '../test/helpers/env.js';
+import { BenchError } from './errors.js';
 import type { Step } from './cterm.js';
 
 export const PROMPT = 'BENCHPROMPT$ ';
@@ -42,28 +42,19 @@ export interface Isolation {
   socket: string;
 }
 
+/** The places of the tests' isolated environment (testEnv) in `dir`. */
 export function isolation(dir: string): Isolation {
-  return { dir, data: join(dir, 'data'), socket: join(dir, 'run', 'omnish.sock') };
+  const env = testEnv(dir);
+  return { dir, data: env.OMNISH_DATA_DIR as string, socket: env.OMNISH_SOCKET as string };
 }
 
 /**
- * The environment every contender gets: the same prompt, locale and terminal type; omnish's config,
- * data and socket isolated in the bench's temporary directory (the others ignore them).
+ * The environment every contender gets: the tests' isolated one (the same prompt, locale and
+ * terminal type; omnish's config, data and socket in the bench's temporary directory, which the
+ * others ignore), with the bench's prompt and bash as SHELL for script(1).
  */
 export function benchEnv(iso: Isolation): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: iso.dir,
-    SHELL: '/bin/bash',
-    TERM: 'xterm-256color',
-    LANG: 'C.UTF-8',
-    PS1: PROMPT,
-    HISTFILE: '/dev/null',
-    OMNISH_SHELL: '/bin/bash',
-    OMNISH_CONFIG: join(iso.dir, 'config.toml'),
-    OMNISH_DATA_DIR: iso.data,
-    OMNISH_SOCKET: iso.socket,
-  };
+  return testEnv(iso.dir, { SHELL: '/bin/bash', PS1: PROMPT });
 }
 
 /**

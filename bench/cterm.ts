@@ -6,7 +6,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchError, ROOT } from './paths.js';
+import { ROOT } from '../test/helpers/paths.js';
+import { BenchError } from './errors.js';
 
 /** One step of the terminal's script, run in order against the pty (see bench/term.c). */
 export type Step =

@@ -2,12 +2,13 @@
  * The three measurements, each one run of one contender under the C terminal, and the daemon that
  * omnish records to.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { startDaemon as spawnDaemon } from '../test/helpers/daemon.js';
+import { waitUntil } from '../test/helpers/wait.js';
 import { type Contender, echoSteps, END_MARKER, type Isolation, startSteps, throughputSteps } from './contenders.js';
 import { runTerm, type TermOptions, type TermResult } from './cterm.js';
-import { BenchError } from './paths.js';
-import { cpuSeconds, cpuWhenIdle, sleep } from './procfs.js';
+import { BenchError } from './errors.js';
+import { cpuSeconds, cpuWhenIdle } from './procfs.js';
 import { quantile } from './stats.js';
 
 /** What every run needs: the terminal binary and its options. */
@@ -89,16 +90,15 @@ export function echoQuantiles(samples: readonly number[]): { p50: number; p99: n
  * @throws BenchError when it does not come up
  */
 export async function startDaemon(omnishd: string, env: Record<string, string>, iso: Isolation): Promise<number> {
-  const child = spawn(process.execPath, [omnishd, '--foreground'], { env, cwd: iso.dir, stdio: 'ignore', detached: true });
-  child.unref();
+  const child = spawnDaemon(iso.dir, { omnishd, env, cwd: iso.dir });
   let exited = false;
   child.on('exit', () => (exited = true));
-  const deadline = Date.now() + 15_000;
-  while (!existsSync(iso.socket)) {
-    if (exited) throw new BenchError(`omnishd (${omnishd}) exited before its socket appeared`);
-    if (Date.now() > deadline) throw new BenchError(`omnishd (${omnishd}) did not create ${iso.socket} within 15 s`);
-    await sleep(50);
+  try {
+    await waitUntil(() => exited || existsSync(iso.socket), 'the socket of omnishd', 15_000);
+  } catch {
+    throw new BenchError(`omnishd (${omnishd}) did not create ${iso.socket} within 15 s`);
   }
+  if (!existsSync(iso.socket)) throw new BenchError(`omnishd (${omnishd}) exited before its socket appeared`);
   if (child.pid === undefined) throw new BenchError('omnishd has no pid');
   return child.pid;
 }

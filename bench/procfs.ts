@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
+import { findProcesses, signalAll } from '../test/helpers/procs.js';
 
 /**
  * CPU time (user + system, seconds) used so far by process `pid` and its threads, from
@@ -120,38 +121,15 @@ export function machine(): Machine {
  * what a run left behind in its temporary directory (its daemon, a stray shell).
  */
 export function processesMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    for (const what of ['cmdline', 'environ']) {
-      try {
-        if (readFileSync(`/proc/${name}/${what}`, 'latin1').includes(needle)) {
-          pids.push(Number(name));
-          break;
-        }
-      } catch {
-        // gone, or not ours to read
-      }
-    }
-  }
-  return pids;
+  return findProcesses((p) => p.cmdline().includes(needle) || p.environ().includes(needle));
 }
 
 /** Ends every process mentioning `needle`, one by one by pid: SIGTERM, then SIGKILL after 3 s. */
 export async function endProcessesMentioning(needle: string): Promise<number[]> {
   const pids = processesMentioning(needle);
-  const signal = (list: number[], sig: NodeJS.Signals): void => {
-    for (const pid of list) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // already gone
-      }
-    }
-  };
-  signal(pids, 'SIGTERM');
+  signalAll(pids, 'SIGTERM');
   const deadline = Date.now() + 3000;
   while (Date.now() < deadline && processesMentioning(needle).length > 0) await sleep(50);
-  signal(processesMentioning(needle), 'SIGKILL');
+  signalAll(processesMentioning(needle), 'SIGKILL');
   return pids;
 }

@@ -10,14 +10,14 @@
  *
  * Usage: npm run bench [-- --rounds N --mb N --keys N --starts N --only a,b --omnish FILE --json FILE]
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tempDir } from '../test/helpers/env.js';
 import { type Options, parseArgs, USAGE } from './args.js';
 import { benchEnv, type Contender, contenders, isolation, type Isolation } from './contenders.js';
 import { compileTerm, running } from './cterm.js';
 import { echoRun, type RunContext, startDaemon, startRun, throughputRun } from './measure.js';
-import { BenchError } from './paths.js';
+import { BenchError } from './errors.js';
 import { busyFraction, endProcessesMentioning, loadAverage, machine, sleep, treeSize } from './procfs.js';
 import { render, type Round, type Setting, summarise } from './report.js';
 import { fmt } from './stats.js';
@@ -141,7 +141,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'omnish-bench-'));
+  const { path: dir, cleanup: removeDir } = tempDir('omnish-bench-');
   const iso = isolation(dir);
   let cleaned = false;
   const cleanup = async (): Promise<void> => {
@@ -156,7 +156,7 @@ async function main(): Promise<number> {
     }
     const ended = await endProcessesMentioning(dir);
     if (ended.length > 0) log(`cleanup: ended ${ended.length} process(es) of the run: ${ended.join(', ')}`);
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    removeDir();
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {

@@ -55,8 +55,3 @@ export interface CommandSpec<A extends readonly unknown[] = readonly unknown[], 
    */
   run?(io: CommandIo, args: A, opts: O): void | Promise<void>;
 }
-
-/** Names that select the CLI rather than a shell invocation (`omnish NAME ...`). */
-export function commandNames(specs: readonly CommandSpec[]): Set<string> {
-  return new Set(specs.map((s) => s.name));
-}

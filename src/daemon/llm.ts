@@ -4,7 +4,6 @@
  * answer to the asking client and writes an audit entry for every request. The LLM SDKs load here,
  * on first use, and never in the client.
  */
-import { isUserFacing } from '../common/errors.js';
 import { UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
 import type { SessionStore } from '../store/index.js';
@@ -181,9 +180,4 @@ export class LlmService {
     });
     return this.backends;
   }
-}
-
-/** Turns an error into the one line a client shows. */
-export function llmErrorText(err: unknown): string {
-  return isUserFacing(err) ? err.message : `internal error: ${(err as Error).message}`;
 }

@@ -1,15 +1,19 @@
 /**
- * Test support for the shell-integration tests (not used by omnish itself): a real shell in a real
- * pty, started the way omnish starts it, in a private HOME; and a reader for the marks in the byte
- * stream. Tests wait on conditions with deadlines (polling every 10 ms), never on fixed sleeps.
+ * Test support for the shell-integration tests (not used by omnish itself, not in dist): a real
+ * shell in the tests' one pty harness (Term, test/helpers/term.ts), started the way omnish starts
+ * it, in a private HOME; and a reader for the marks in the byte stream. Tests wait on conditions
+ * with deadlines (polling every 10 ms), never on fixed sleeps.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as pty from '@lydell/node-pty';
+import { tempDir } from '../../test/helpers/env.js';
+import { Term } from '../../test/helpers/term.js';
+import { waitUntil } from '../../test/helpers/wait.js';
 import { handOverNonce, integrationFor, type IntegratedShell, type NonceHandoff } from './launch.js';
+
+export { waitUntil } from '../../test/helpers/wait.js';
 
 /** A mark found in the stream. Only the fields of its kind are present, so tests can compare whole objects. */
 export type Mark =
@@ -55,20 +59,10 @@ export function scanMarks(text: string): PlacedMark[] {
   return found;
 }
 
-/** Waits until `check` returns a truthy value, polling every 10 ms; fails after `timeoutMs` saying `what`. */
-export async function waitUntil<T>(check: () => T | undefined | null | false, what: () => string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** A private HOME for one test, with XDG_CONFIG_HOME inside it. */
 export class TempHome {
-  readonly path = realpathSync(mkdtempSync(join(tmpdir(), 'omnish-shell-')));
+  private readonly dir = tempDir('omnish-shell-');
+  readonly path = realpathSync(this.dir.path);
 
   /** Writes `text` to `rel` under HOME (directories created). Returns the absolute path. */
   write(rel: string, text: string): string {
@@ -79,7 +73,7 @@ export class TempHome {
   }
 
   remove(): void {
-    rmSync(this.path, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    this.dir.cleanup();
   }
 }
 
@@ -109,10 +103,8 @@ export interface StartOptions {
 /** One shell in a pty: everything it wrote, and helpers to type and wait. */
 export class ShellSession {
   readonly nonce = randomBytes(8).toString('hex');
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  private exitCode: number | undefined;
-  private readonly proc: pty.IPty;
+  /** The terminal the shell runs in. */
+  readonly term: Term;
   /** The nonce's file, as omnish hands it to the shell (in HOME, so it goes with it). */
   readonly nonceFile: NonceHandoff | undefined;
 
@@ -136,34 +128,24 @@ export class ShellSession {
     if (!opts.plain && how.integration === null) throw new Error(`no integration: ${how.off}`);
     this.nonceFile = opts.plain ? undefined : handOverNonce(this.nonce, { parent: home.path });
     const spawnEnv = opts.plain ? env : { ...env, ...how.env, ...this.nonceFile?.env };
-    this.proc = pty.spawn(opts.plain ? path : how.file, opts.plain ? (opts.args ?? []) : how.args, {
-      name: 'xterm-256color',
+    this.term = new Term(opts.plain ? path : how.file, opts.plain ? (opts.args ?? []) : how.args, {
       cols: 120,
       rows: 40,
       cwd: home.path,
       env: spawnEnv,
-      encoding: null,
-    });
-    this.proc.onData((data) => {
-      const buf = data as unknown as Buffer;
-      this.chunks.push(buf);
-      this.size += buf.length;
       // fish 4 asks the terminal for its primary device attributes and waits for the answer.
-      if (buf.includes('\x1b[c') || buf.includes('\x1b[0c')) this.proc.write('\x1b[?62;22c');
-    });
-    this.proc.onExit(({ exitCode }) => {
-      this.exitCode = exitCode;
+      answerDeviceAttributes: true,
     });
   }
 
   /** Bytes received so far. */
   get length(): number {
-    return this.size;
+    return this.term.mark();
   }
 
   /** What was received from byte `since` to byte `until` (default: all), one char per byte. */
   text(since = 0, until?: number): string {
-    return Buffer.concat(this.chunks, this.size).subarray(since, until).toString('latin1');
+    return this.term.text(since, until);
   }
 
   /** Marks carrying this session's nonce (and OSC 7, which has none), from byte `since` on. */
@@ -184,7 +166,7 @@ export class ShellSession {
   }
 
   write(data: string): void {
-    this.proc.write(data);
+    this.term.write(data);
   }
 
   /** Waits until `check(text since)` holds. */
@@ -194,7 +176,7 @@ export class ShellSession {
         const text = this.text(since);
         return check(text) ? text : undefined;
       },
-      () => `${what}; ${this.shell} wrote ${JSON.stringify(this.text(Math.max(since, this.size - 600)))}`,
+      () => `${what}; ${this.shell} wrote ${JSON.stringify(this.text(Math.max(since, this.length - 600)))}`,
       timeoutMs,
     );
   }
@@ -207,7 +189,7 @@ export class ShellSession {
         const a = kinds.indexOf('A');
         return a >= 0 && kinds.indexOf('B', a) > a;
       },
-      () => `a prompt (A then B) after byte ${since}; ${this.shell} wrote ${JSON.stringify(this.text(Math.max(since, this.size - 600)))}`,
+      () => `a prompt (A then B) after byte ${since}; ${this.shell} wrote ${JSON.stringify(this.text(Math.max(since, this.length - 600)))}`,
       timeoutMs,
     );
     return this.marks(since);
@@ -232,7 +214,7 @@ export class ShellSession {
           .split('\n')
           .some((line) => {
             const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-            return m !== null && Number(m[1]) === this.proc.pid && (m[2] ?? '').includes('+') && (m[3] ?? '').includes(needle);
+            return m !== null && Number(m[1]) === this.term.pid && (m[2] ?? '').includes('+') && (m[3] ?? '').includes(needle);
           }),
       () => `'${needle}' in the foreground of ${this.shell}`,
       timeoutMs,
@@ -241,19 +223,12 @@ export class ShellSession {
 
   /** Waits for the shell to exit; returns its exit code. */
   async exited(timeoutMs?: number): Promise<number> {
-    return waitUntil(() => (this.exitCode === undefined ? undefined : { code: this.exitCode }), () => `${this.shell} to exit`, timeoutMs).then(
-      (r) => r.code,
-    );
+    return (await waitUntil(() => this.term.exitStatus, () => `${this.shell} to exit`, timeoutMs)).exitCode;
   }
 
   kill(): void {
     this.nonceFile?.remove();
-    if (this.exitCode !== undefined) return;
-    try {
-      this.proc.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
+    if (this.term.exitStatus === undefined) this.term.kill('SIGKILL');
   }
 }
 

@@ -1,27 +1,16 @@
 /** Helpers for tests that involve omnishd: find, wait for and stop the daemon of a test directory. */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { OMNISH, ROOT, testEnv, waitUntil } from './term.js';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { testEnv } from './env.js';
+import { OMNISH, OMNISHD } from './paths.js';
+import { findProcesses, signalAll } from './procs.js';
+import { waitUntil } from './wait.js';
 
-export const OMNISHD = join(ROOT, 'bin', 'omnishd.js');
+export { OMNISHD } from './paths.js';
 
 /** pids of omnishd processes serving the socket of test directory `dir` (found by their environment). */
 export function daemonPids(dir: string): number[] {
-  const socket = testEnv(dir).OMNISH_SOCKET;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'latin1');
-      if (!cmdline.includes('omnishd.js')) continue;
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (environ.includes(`OMNISH_SOCKET=${socket}`)) pids.push(Number(entry));
-    } catch {
-      // the process went away meanwhile
-    }
-  }
-  return pids;
+  const socket = `OMNISH_SOCKET=${testEnv(dir).OMNISH_SOCKET}`;
+  return findProcesses((p) => p.cmdline().includes('omnishd.js') && p.environ().split('\0').includes(socket));
 }
 
 /** Waits until exactly one daemon serves `dir` and its socket answers; returns its pid. */
@@ -36,20 +25,24 @@ export async function waitDaemon(dir: string, timeoutMs = 10_000): Promise<numbe
 
 /** Kills every daemon of `dir` with `signal` and waits until they are gone. */
 export async function stopDaemons(dir: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  for (const pid of daemonPids(dir)) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
+  signalAll(daemonPids(dir), signal);
   await waitUntil(() => daemonPids(dir).length === 0, 'omnishd to exit');
 }
 
-/** Starts `omnishd --foreground` for `dir` in the background. */
-export function startDaemon(dir: string): void {
-  const child = spawn(process.execPath, [OMNISHD, '--foreground'], { env: testEnv(dir), stdio: 'ignore', detached: true });
+/**
+ * Starts `omnishd --foreground` for `dir` in the background (detached, output ignored), as a
+ * user's already-running daemon; it does not wait for it (see waitDaemon). `omnishd` is another
+ * build's bin/omnishd.js (the bench measures other checkouts), `env` replaces testEnv(dir).
+ */
+export function startDaemon(dir: string, opts: { omnishd?: string; env?: Record<string, string>; cwd?: string } = {}): ChildProcess {
+  const child = spawn(process.execPath, [opts.omnishd ?? OMNISHD, '--foreground'], {
+    env: opts.env ?? testEnv(dir),
+    cwd: opts.cwd,
+    stdio: 'ignore',
+    detached: true,
+  });
   child.unref();
+  return child;
 }
 
 /** Runs `omnish ARGS` to completion with the test environment. */

@@ -5,7 +5,9 @@
  */
 import { afterEach, beforeEach } from 'vitest';
 import { stopDaemons } from './daemon.js';
-import { descendantPids, startOmnish, tempDir, Term } from './term.js';
+import { tempDir } from './env.js';
+import { descendantPids, signalAll } from './procs.js';
+import { startOmnish, Term } from './term.js';
 
 export interface TestDir {
   /** The directory of the running test. */
@@ -29,13 +31,7 @@ export function useTestDir(): TestDir {
       // (fish generates completions in the background on its first start).
       const tree = descendantPids(t.pid, '');
       t.kill();
-      for (const pid of tree) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      signalAll(tree, 'SIGKILL');
       await t.waitExit();
     }
     if (!dir) return;

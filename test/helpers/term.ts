@@ -1,33 +1,42 @@
 /**
- * A real terminal for end-to-end tests: spawns a program in a node-pty pty (playing the user's
- * terminal emulator), records every byte it writes, renders the screen with @xterm/headless and
- * waits on conditions with deadlines, never on fixed sleeps.
+ * The one pty harness of the tests: a real terminal that spawns a program in a node-pty pty
+ * (playing the user's terminal emulator), records every byte it writes, renders the screen with
+ * @xterm/headless and waits on conditions with deadlines, never on fixed sleeps. The end-to-end
+ * tests drive omnish in it; src/shell/testing.ts drives integrated shells in it.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import xterm from '@xterm/headless';
 import * as nodePty from '@lydell/node-pty';
 import stripAnsi from 'strip-ansi';
+import { testEnv } from './env.js';
+import { OMNISH, ROOT } from './paths.js';
+import { waitUntil } from './wait.js';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const OMNISH = join(ROOT, 'bin', 'omnish.js');
+// The e2e tests import everything from here; the pieces without a pty live in their own modules so
+// that the bench (bench/*.ts) can share them without loading node-pty.
+export { tempDir, testEnv } from './env.js';
+export { OMNISH, ROOT } from './paths.js';
+export { descendantPids } from './procs.js';
+export { waitUntil } from './wait.js';
 
 export interface Spawned {
   exitCode: number;
   signal?: number;
 }
 
-/** Waits until `check` returns a truthy value, polling every 10 ms; rejects with `what` after `timeoutMs`. */
-export async function waitUntil<T>(check: () => T | undefined | false | null, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** How a Term starts its program. */
+export interface TermOptions {
+  /** Environment of the program; default testEnv(). */
+  env?: Record<string, string>;
+  /** Size in cells; default 80×24. */
+  cols?: number;
+  rows?: number;
+  /** Working directory; default the checkout. */
+  cwd?: string;
+  /**
+   * Answer a primary device attributes query (`ESC [ c`) as a VT220 would. fish 4 asks at start-up
+   * and waits for the answer; omnish passes the query through, so only tests of a bare fish need it.
+   */
+  answerDeviceAttributes?: boolean;
 }
 
 export class Term {
@@ -37,7 +46,7 @@ export class Term {
   private status: Spawned | undefined;
   private readonly pty: nodePty.IPty;
 
-  constructor(file: string, args: string[], opts: { env?: Record<string, string>; cols?: number; rows?: number; cwd?: string } = {}) {
+  constructor(file: string, args: string[], opts: TermOptions = {}) {
     this.pty = nodePty.spawn(file, args, {
       name: 'xterm-256color',
       cols: opts.cols ?? 80,
@@ -50,6 +59,7 @@ export class Term {
       const buf = d as unknown as Buffer;
       this.chunks.push(buf);
       this.total += buf.length;
+      if (opts.answerDeviceAttributes && (buf.includes('\x1b[c') || buf.includes('\x1b[0c'))) this.pty.write('\x1b[?62;22c');
     });
     this.exited = new Promise((res) => {
       this.pty.onExit(({ exitCode, signal }) => {
@@ -63,14 +73,22 @@ export class Term {
     return this.pty.pid;
   }
 
+  /** How the program ended, or undefined while it runs. */
+  get exitStatus(): Spawned | undefined {
+    return this.status;
+  }
+
   /** Every byte received so far. */
   bytes(): Buffer {
     return Buffer.concat(this.chunks, this.total);
   }
 
-  /** Everything received so far, one char per byte (latin1), so byte offsets stay exact. */
-  text(): string {
-    return this.bytes().toString('latin1');
+  /**
+   * What was received from byte `since` to byte `until` (default: everything so far), one char per
+   * byte (latin1), so byte offsets stay exact.
+   */
+  text(since = 0, until?: number): string {
+    return this.bytes().subarray(since, until).toString('latin1');
   }
 
   /** Length in bytes of what has arrived so far: a mark for `waitFor(..., { since })`. */
@@ -108,18 +126,18 @@ export class Term {
     const since = opts.since ?? 0;
     return waitUntil(
       () => {
-        const text = this.bytes().subarray(since).toString('latin1');
+        const text = this.text(since);
         const hit = typeof needle === 'string' ? text.includes(needle) : needle.test(text);
         return hit ? text : undefined;
       },
-      `${String(needle)} in terminal output; got tail ${JSON.stringify(this.text().slice(-300))}`,
+      () => `${String(needle)} in terminal output; got tail ${JSON.stringify(this.text().slice(-300))}`,
       opts.timeoutMs,
     );
   }
 
   /** Waits for the program to exit. */
   async waitExit(timeoutMs = 10_000): Promise<Spawned> {
-    await waitUntil(() => this.status, `exit of pid ${this.pid}; tail ${JSON.stringify(this.text().slice(-300))}`, timeoutMs);
+    await waitUntil(() => this.status, () => `exit of pid ${this.pid}; tail ${JSON.stringify(this.text().slice(-300))}`, timeoutMs);
     return this.status as Spawned;
   }
 
@@ -146,34 +164,6 @@ export class Term {
   }
 }
 
-/** A private temporary directory, removed by the returned cleanup. */
-export function tempDir(prefix = 'omnish-test-'): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
-}
-
-/**
- * An isolated environment: no user config, data and socket in `dir`, a fixed prompt, bash as the
- * real shell unless overridden.
- */
-export function testEnv(dir = tmpdir(), extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: dir,
-    TERM: 'xterm-256color',
-    LANG: 'C.UTF-8',
-    PS1: 'PROMPT$ ',
-    LESSHISTFILE: '-',
-    // Shells killed at the end of a test write their history late; keep it out of the temp dir being removed.
-    HISTFILE: '/dev/null',
-    OMNISH_SHELL: '/bin/bash',
-    OMNISH_CONFIG: join(dir, 'config.toml'),
-    OMNISH_DATA_DIR: join(dir, 'data'),
-    OMNISH_SOCKET: join(dir, 'run', 'omnish.sock'),
-    ...extra,
-  };
-}
-
 /** Starts omnish (wrapping bash without rc files) in a new terminal. */
 export function startOmnish(dir: string, opts: { args?: string[]; env?: Record<string, string>; cols?: number; rows?: number } = {}): Term {
   return new Term(process.execPath, [OMNISH, ...(opts.args ?? ['--norc', '--noprofile'])], {
@@ -189,29 +179,6 @@ export function startOmnish(dir: string, opts: { args?: string[]; env?: Record<s
  */
 export function marked(tag: string): { cmd: string; out: string } {
   return { cmd: `printf '%s:%s\\n' ${tag} 42`, out: `${tag}:42` };
-}
-
-/** pids of the descendants of `root` whose command line contains `needle` (from ps). */
-export function descendantPids(root: number, needle: string): number[] {
-  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const m = /^\s*(\d+)\s+(\d+)\s(.*)$/.exec(line);
-      return m ? { pid: Number(m[1]), ppid: Number(m[2]), args: m[3] ?? '' } : undefined;
-    })
-    .filter((r): r is { pid: number; ppid: number; args: string } => r !== undefined);
-  const inTree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of rows) {
-      if (inTree.has(r.ppid) && !inTree.has(r.pid)) {
-        inTree.add(r.pid);
-        grew = true;
-      }
-    }
-  }
-  return rows.filter((r) => r.pid !== root && inTree.has(r.pid) && r.args.includes(needle)).map((r) => r.pid);
 }
 
 /** Types a command line and waits until it has run: the shell is ready for the next one. */
