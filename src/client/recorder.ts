@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { readlinkSync } from 'node:fs';
-import { PROTOCOL_VERSION, checkWelcome, type Event, type SessionStart } from '../protocol/index.js';
+import { PROTOCOL_VERSION, checkWelcome, readEvent, type DaemonEvent, type SessionStart } from '../protocol/index.js';
 import { VERSION } from '../common/version.js';
 import type { Connection, Transport } from '../transport/index.js';
 import type { ExitStatus } from './pty.js';
@@ -28,8 +28,11 @@ export interface RecorderOptions {
   startDaemon?: () => void;
   /** Reads the auth token (the daemon creates it); undefined when there is none yet. */
   token: () => string | undefined;
-  /** Receives the events the daemon pushes for this session (failures, explanations). */
-  onEvent?: (event: Event) => void;
+  /**
+   * Receives the events the daemon pushes for this session (failures, explanations), of the kinds
+   * this build knows and with their data checked; others are skipped.
+   */
+  onEvent?: (event: DaemonEvent) => void;
 }
 
 /** Identity of the session, as SessionStart carries it. */
@@ -182,7 +185,9 @@ export class Recorder implements OutputSink {
         this.flush();
       });
       conn.onMessage((msg) => {
-        if (msg.type === 'Event') this.options.onEvent?.(msg);
+        if (msg.type !== 'Event' || !this.options.onEvent) return;
+        const event = readEvent(msg);
+        if (event) this.options.onEvent(event);
       });
       conn.send({ type: 'SessionStart', resume: this.everRegistered, ...this.info });
       this.everRegistered = true;

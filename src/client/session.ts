@@ -201,7 +201,7 @@ async function startRecorder(
     token: () => readToken(join(runtimeDir(), TOKEN_FILE)),
     startDaemon: config.daemon.autostart ? () => spawnDaemon() : undefined,
     onEvent: (ev) => {
-      if (ev.kind === 'explanation' && notices) notices.add(typeof ev.data.command === 'string' ? ev.data.command : null, String(ev.data.text ?? ''));
+      if (ev.kind === 'explanation' && notices) notices.add(ev.data.command, ev.data.text);
     },
   });
 }

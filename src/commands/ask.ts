@@ -6,6 +6,7 @@
 import { UsageError } from '../common/errors.js';
 import { safeJson, TextSanitizer } from '../common/sanitize.js';
 import { request } from '../control/request.js';
+import type { ScopeParams } from '../protocol/index.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec, OptionUsage } from './registry.js';
 
@@ -17,7 +18,7 @@ export interface ScopeFlags {
 }
 
 /** The request params for a scope: `-a` every active session, `-s N` the N most recent, else one session. */
-export function scopeParams(flags: ScopeFlags): Record<string, unknown> {
+export function scopeParams(flags: ScopeFlags): ScopeParams {
   if (flags.all && flags.sessions) throw new UsageError('-a and -s cannot be used together');
   if (flags.sessions !== undefined) {
     const n = Number(flags.sessions);
@@ -36,14 +37,6 @@ export const SCOPE_OPTIONS: readonly OptionUsage[] = [
   { flags: '--session <id>', description: 'use this session (default: the one you are in, else the latest)' },
 ];
 
-/** What the daemon returns for `ask`. */
-export interface AskResult {
-  answer: string;
-  backend: string;
-  model: string;
-  usage: { inputTokens: number; outputTokens: number };
-}
-
 /** How long the answer may pause before we give up (ms): long enough for a slow local model. */
 const ANSWER_IDLE_MS = 180_000;
 
@@ -60,13 +53,13 @@ async function run(out: CommandIo, words: string[], flags: ScopeFlags & { json?:
     out.out(text);
   };
   try {
-    const result = await request<AskResult>('ask', { question, ...scopeParams(flags) }, {
+    const result = await request('ask', { question, ...scopeParams(flags) }, {
       autostart: true,
       idleTimeoutMs: ANSWER_IDLE_MS,
       signal: stop.signal,
       onEvent: (ev) => {
         if (ev.kind !== 'ask-chunk' || flags.json) return;
-        show(safe.push(String(ev.data.text ?? '')));
+        show(safe.push(ev.data.text));
       },
     });
     if (flags.json) out.out(`${safeJson(result)}\n`);

@@ -16,8 +16,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, DaemonUnavailableError, isUserFacing, OmnishError, UsageError } from '../common/errors.js';
 import { configPath } from '../common/paths.js';
 import { request } from '../control/request.js';
+import type { ConfigSetResult } from '../protocol/index.js';
 import { defaultConfig, validateConfig, type OmnishConfig } from '../config/config.js';
-import { closeMatches, errorTarget, getIn, KEYS, knownKeys, notAtRunTime, setIn, specFor, toDoc, type ConfigSetResult, type Table } from '../config/keys.js';
+import { closeMatches, errorTarget, getIn, KEYS, knownKeys, notAtRunTime, setIn, specFor, toDoc, type Table } from '../config/keys.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
@@ -74,7 +75,7 @@ function keyPath(key: string, parse: (k: string) => string[] | undefined): strin
 /** omnishd's config as a document, or undefined when none answers (or it is too old to say). */
 async function daemonDoc(): Promise<Table | undefined> {
   try {
-    return await request<Table>('config-get');
+    return await request('config-get');
   } catch (err) {
     if (isUserFacing(err)) return undefined;
     throw err;
@@ -123,7 +124,7 @@ export async function configGet(out: CommandIo, key?: string, opts: { json?: boo
 
 /** Sends the change to omnishd. @throws DaemonUnavailableError when none runs */
 function setInDaemon(path: string[], value: unknown): Promise<ConfigSetResult> {
-  return request<ConfigSetResult>('config-set', { path, value });
+  return request('config-set', { path, value });
 }
 
 /** `config set KEY VALUE [--save]`. A refused value changes nothing anywhere (exit status 2). */

@@ -8,15 +8,8 @@ import { SCOPE_OPTIONS, scopeParams, type ScopeFlags } from './ask.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
-/** What the daemon returns for `context`. */
-export interface ContextResult {
-  system: string;
-  user: string;
-  stats: { sessions: number; commands: number; chars: number; approxTokens: number; redactions: Array<{ kind: string; count: number }> };
-}
-
 async function run(out: CommandIo, flags: ScopeFlags & { json?: boolean }): Promise<void> {
-  const result = await request<ContextResult>('context', { question: '', ...scopeParams(flags) }, { autostart: true, idleTimeoutMs: 30_000 });
+  const result = await request('context', { question: '', ...scopeParams(flags) }, { autostart: true, idleTimeoutMs: 30_000 });
   if (flags.json) return out.out(`${safeJson(result)}\n`);
   const s = result.stats;
   const redactions = s.redactions.map((r) => `${r.count} ${r.kind}`).join(', ') || 'none';

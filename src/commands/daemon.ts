@@ -23,11 +23,6 @@ export const STOP_DEADLINE_MS = 5000;
 /** Exit status for "omnishd is not running" (systemctl's "program is not running"). */
 export const EXIT_NOT_RUNNING = 3;
 
-/** The part of the `status` answer these commands read. */
-interface DaemonStatus {
-  daemon: { pid: number };
-}
-
 /**
  * True when a /proc/PID/cmdline (argv, NUL-separated) is omnishd's: `node [node flags] .../omnishd.js`
  * as clients start it, or `node .../omnishd` through the npm bin link as systemd starts it.
@@ -91,7 +86,7 @@ export async function findDaemon(): Promise<number | undefined> {
     throw new OmnishError(`pid file ${path} names pid ${pid}, which is not omnishd (it runs ${what}); not touching it. If omnishd is not running, delete ${path}`);
   }
   try {
-    const answered = (await request<DaemonStatus>('status')).daemon.pid;
+    const answered = (await request('status')).daemon.pid;
     if (isOmnishdCmdline(cmdlineOf(answered) ?? '')) return answered;
     throw new OmnishError(`omnishd answers on ${socketPath()} as pid ${answered}, but that process is not omnishd`);
   } catch (err) {
@@ -142,7 +137,7 @@ export async function startDaemon(): Promise<number> {
   const { startDetached } = await import('../control/autostart.js');
   await startDetached();
   // The pid file can lag behind the socket by a moment, or be a dead daemon's: ask the daemon.
-  const pid = (await request<DaemonStatus>('status')).daemon.pid;
+  const pid = (await request('status')).daemon.pid;
   if (!pid) throw new DaemonUnavailableError('omnishd started but did not report its pid');
   return pid;
 }

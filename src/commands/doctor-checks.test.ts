@@ -9,7 +9,8 @@ import { ConnectError } from '../transport/index.js';
 import {
   checkConfig, checkNode, checkPrivateFile, checkShellIntegration, checkSocketDir, checkStty, checkWritableDir, compareVersions, configFix,
 } from './doctor-checks.js';
-import { bounded, daemonResult, llmResults, renderResults, type LlmReport } from './doctor.js';
+import type { DoctorLlmResult } from '../protocol/index.js';
+import { bounded, daemonResult, llmResults, renderResults } from './doctor.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -136,7 +137,7 @@ describe('daemon and llm answers', () => {
   });
   it('one line per backend; no backend is a warning that says how to configure one', () => {
     const b = { kind: 'openai_compat', model: 'm', baseUrl: 'http://x/v1', ms: 12 };
-    const report: LlmReport = {
+    const report: DoctorLlmResult = {
       source: 'config', pid: 1, backends: [
         { ...b, name: 'main', role: 'default', ok: true },
         { ...b, name: 'spare', role: 'fallback', ok: false, error: 'spare: authentication failed (401)', reason: 'auth' },

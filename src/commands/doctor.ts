@@ -13,13 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { request } from '../control/request.js';
 import { configPath, dataDir, runtimeDir, socketPath, stateDir } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
+import { UnsupportedRequestError } from '../common/errors.js';
+import type { DoctorLlmResult, StatusResult } from '../protocol/index.js';
 import { ConnectError, TOKEN_FILE } from '../transport/index.js';
 import {
   checkConfig, checkNode, checkNodePty, checkPrivateFile, checkShellIntegration, checkSocketDir, checkStty, checkWritableDir,
   compareVersions, type CheckResult,
 } from './doctor-checks.js';
 import type { CommandSpec } from './registry.js';
-import { problemFix, problemText, recoveredText, type StoreStatus } from './store-problem.js';
+import { problemFix, problemText, recoveredText } from './store-problem.js';
 
 export type { CheckResult } from './doctor-checks.js';
 
@@ -32,20 +34,8 @@ const LLM_TIMEOUT_MS = 9000;
 
 const LLM_DOCS = fileURLToPath(new URL('../../docs/llm.md', import.meta.url));
 
-/** The part of the daemon's `status` answer doctor reads (StatusResult in src/daemon/control.ts). */
-interface DaemonStatus {
-  daemon: { pid: number; version: string; uptimeS: number };
-  /** Absent from an omnishd older than this omnish. */
-  store?: StoreStatus;
-}
-
-/** The daemon's `doctor-llm` answer (DoctorLlmResult in src/daemon/doctor-requests.ts). */
-export interface LlmReport {
-  source: 'config' | 'env' | 'local' | 'none';
-  problem?: string;
-  pid: number;
-  backends: Array<{ name: string; kind: string; model: string; baseUrl: string; role: string; ok: boolean; ms: number; error?: string; reason?: string }>;
-}
+/** The part of the daemon's `status` answer doctor reads; `store` is absent from an omnishd older than this omnish. */
+type DaemonStatus = { daemon: Pick<StatusResult['daemon'], 'pid' | 'version' | 'uptimeS'>; store?: StatusResult['store'] };
 
 /** Runs a check with a time limit; a check that throws or takes too long is a failure, not a crash. */
 export async function bounded(name: string, ms: number, run: () => CheckResult | CheckResult[] | Promise<CheckResult | CheckResult[]>): Promise<CheckResult[]> {
@@ -103,13 +93,13 @@ export function storeResult(answer: DaemonStatus | Error): CheckResult[] {
 }
 
 /** Where the user fixes a backend's key. */
-function keyPlace(report: LlmReport, backend: string): string {
+function keyPlace(report: DoctorLlmResult, backend: string): string {
   if (report.source === 'env') return `${backend === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY'} in omnishd's environment`;
   return `api_key_cmd / api_key_env of [llm.${backend}] in ${configPath()}`;
 }
 
 /** Turns the daemon's `doctor-llm` answer into one line per backend. */
-export function llmResults(report: LlmReport): CheckResult[] {
+export function llmResults(report: DoctorLlmResult): CheckResult[] {
   if (report.source === 'none') {
     return [{
       name: 'llm',
@@ -150,14 +140,15 @@ export function llmResults(report: LlmReport): CheckResult[] {
 }
 
 /** Asks the daemon to ping its backends, once its `status` has shown it is there. */
-async function llmCheck(daemon: Promise<DaemonStatus | Error>): Promise<CheckResult[]> {
+export async function llmCheck(daemon: Promise<DaemonStatus | Error>): Promise<CheckResult[]> {
   if ((await daemon) instanceof Error) {
     return [{ name: 'llm', status: 'warn', detail: 'not checked: omnishd does not answer', fix: "start it ('omnish daemon start') and run omnish doctor again" }];
   }
   try {
-    return llmResults(await request<LlmReport>('doctor-llm', {}, { idleTimeoutMs: LLM_TIMEOUT_MS }));
+    return llmResults(await request('doctor-llm', {}, { idleTimeoutMs: LLM_TIMEOUT_MS }));
   } catch (err) {
-    if (/unknown request/.test((err as Error).message)) {
+    // Its Welcome lists the methods it answers, and doctor-llm is not among them.
+    if (err instanceof UnsupportedRequestError) {
       return [{ name: 'llm', status: 'warn', detail: 'not checked: the running omnishd is older than this omnish', fix: "run 'omnish daemon restart'" }];
     }
     return [{ name: 'llm', status: 'fail', detail: (err as Error).message, fix: "run 'omnish daemon restart' and try again" }];
@@ -168,7 +159,7 @@ async function llmCheck(daemon: Promise<DaemonStatus | Error>): Promise<CheckRes
 export async function runChecks(): Promise<CheckResult[]> {
   const { result: configResult, config } = checkConfig(configPath());
   const autostart = config?.daemon.autostart ?? true;
-  const daemon = request<DaemonStatus>('status', {}, { idleTimeoutMs: DAEMON_TIMEOUT_MS }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  const daemon: Promise<DaemonStatus | Error> = request('status', {}, { idleTimeoutMs: DAEMON_TIMEOUT_MS }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
   const runtime = runtimeDir();
   const groups = await Promise.all([
     bounded('node', LOCAL_TIMEOUT_MS, () => checkNode()),

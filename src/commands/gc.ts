@@ -5,7 +5,7 @@
  */
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { request } from '../control/request.js';
-import type { RetentionReport } from '../store/index.js';
+import type { GcResult } from '../protocol/index.js';
 import type { CommandSpec } from './registry.js';
 
 /** Longest wait for the daemon's answer, ms: cutting a large session rewrites hundreds of MB. */
@@ -24,7 +24,7 @@ function plural(n: number, word: string): string {
  * The report for a person: "freed 123.4 MB: evicted 3 sessions (2 by age, 1 by size), trimmed 1",
  * then one line per session and the store's size; a dry run says "would free".
  */
-export function renderGc(r: RetentionReport, dryRun: boolean): string {
+export function renderGc(r: GcResult, dryRun: boolean): string {
   const byAge = r.evicted.filter((e) => e.reason === 'age').length;
   const bySize = r.evicted.length - byAge;
   const why = [byAge > 0 ? `${byAge} by age` : '', bySize > 0 ? `${bySize} by size` : ''].filter(Boolean).join(', ');
@@ -53,7 +53,7 @@ export const gcCommand: CommandSpec<[], { dryRun?: boolean; json?: boolean }> = 
   },
   async run(out, _args, opts) {
     const dryRun = opts.dryRun === true;
-    const report = await request<RetentionReport>('gc', { dryRun }, { autostart: true, idleTimeoutMs: GC_TIMEOUT_MS });
+    const report = await request('gc', { dryRun }, { autostart: true, idleTimeoutMs: GC_TIMEOUT_MS });
     out.out(opts.json ? `${safeJson(report)}\n` : renderGc(report, dryRun));
     for (const e of report.errors) out.err(`${sanitizeLine(`omnish: gc: session ${e.id}: ${e.message}`)}\n`);
     if (report.errors.length > 0) out.setExitCode(1);

@@ -4,17 +4,11 @@ import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
 import { request } from '../control/request.js';
+import type { StatusResult } from '../protocol/index.js';
 import { shortDuration, tildify } from './format.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 import { problemText, recoveredText, type StoreStatus } from './store-problem.js';
-
-/** The daemon's answer (see StatusResult in src/daemon/control.ts). */
-interface StatusResult {
-  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number; defaultBackend: string };
-  store: StoreStatus;
-  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string; stored?: boolean }>;
-}
 
 /** The store's health: a line while writes fail, and one about the last failure once it ended. */
 function storeLines(store: StoreStatus): string[] {
@@ -56,7 +50,7 @@ export const statusCommand: CommandSpec<[], { json?: boolean }> = {
   async run(io, _args, opts) {
     let status: StatusResult;
     try {
-      status = await request<StatusResult>('status');
+      status = await request('status');
     } catch (err) {
       if (!isUserFacing(err)) throw err;
       // Not running is an answer, not a failure of this command's input: exit 3, like `systemctl status`.

@@ -2,32 +2,11 @@
  * How `omnish status`, `::status` and `omnish doctor` put a problem writing the store into words:
  * "write failed (ENOSPC: no space left on device) since 12:03, 3.2 MB lost".
  */
+import type { StatusResult, StoreProblem } from '../protocol/index.js';
 import { localTime } from './format.js';
 
-/** A problem writing the store, as the daemon's `status` reports it (StoreProblem in src/daemon/store-health.ts). */
-export interface StoreProblem {
-  /** "ENOSPC: no space left on device". */
-  error: string;
-  /** errno code ("ENOSPC", "EROFS", ...), when there is one. */
-  code?: string;
-  /** First failed write, ms since the epoch. */
-  sinceMs: number;
-  /** When writes went through again, ms since the epoch (only for the last problem that ended). */
-  untilMs?: number;
-  /** Output/input bytes that could not be stored. */
-  lostBytes: number;
-  /** Failed writes. */
-  failures: number;
-}
-
 /** The store part of the daemon's `status` answer. */
-export interface StoreStatus {
-  dir: string;
-  sessions: number;
-  bytes: number;
-  problem?: StoreProblem | null;
-  lastProblem?: StoreProblem | null;
-}
+export type StoreStatus = StatusResult['store'];
 
 /** Bytes for people: "512 bytes", "12.5 KB", "3.2 MB" (1 KB = 1024 bytes, as `omnish status` counts the store). */
 export function byteSize(bytes: number): string {

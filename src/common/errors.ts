@@ -1,4 +1,5 @@
 import { ProtocolError } from '../protocol/errors.js';
+import type { LlmErrorReason } from '../protocol/requests.js';
 
 /**
  * The few typed errors omnish raises on purpose. The CLI's top level turns any of them into one
@@ -20,6 +21,21 @@ export { ProtocolError } from '../protocol/errors.js';
 
 /** The daemon could not be reached or started. */
 export class DaemonUnavailableError extends OmnishError {}
+
+/**
+ * The running omnishd does not answer a control method this omnish knows (its Welcome lists the
+ * methods it answers): it is an older one.
+ */
+export class UnsupportedRequestError extends OmnishError {
+  constructor(
+    /** The method it does not answer, e.g. 'doctor-llm'. */
+    readonly method: string,
+    /** The daemon's package version, from its Welcome. */
+    readonly daemonVersion: string,
+  ) {
+    super(`omnishd ${daemonVersion} does not answer '${method}': it is older than this omnish; run 'omnish daemon restart'`);
+  }
+}
 
 /**
  * Where in config.toml a ConfigError is about: a key path (`['llm', 'claude', 'model']`; a table's
@@ -54,20 +70,8 @@ export function isUserFacing(err: unknown): err is OmnishError | ProtocolError {
   return err instanceof OmnishError || err instanceof ProtocolError;
 }
 
-/** Why an LLM request failed, for callers that react differently (retry, fall back, tell the user). */
-export type LlmErrorReason =
-  | 'auth' // 401: the key was refused
-  | 'permission' // 403
-  | 'not_found' // 404: wrong model or base_url
-  | 'rate_limit' // 429
-  | 'server' // 5xx (and 408/409, which the providers ask clients to retry)
-  | 'bad_request' // any other 4xx
-  | 'network' // no connection, or the connection broke
-  | 'incomplete' // the stream ended before the provider's end-of-message event
-  | 'timeout' // no response (or no further streamed event) within timeout_seconds
-  | 'aborted' // the caller cancelled (Ctrl-C)
-  | 'key' // api_key_cmd failed or api_key_env is unset
-  | 'no_backend'; // nothing configured and nothing found
+/** Why an LLM request failed (defined with the wire types: `doctor-llm` results carry it). */
+export type { LlmErrorReason } from '../protocol/requests.js';
 
 /**
  * An LLM request failed. The message is one line for the user and starts with the backend's

@@ -34,15 +34,6 @@ export interface KeySpec {
   settable: boolean;
 }
 
-/** What the daemon answers to `config-set`. */
-export interface ConfigSetResult {
-  ok: boolean;
-  /** One line for the user when not ok. */
-  error?: string;
-  /** The key's value in omnishd now, when ok. */
-  value?: unknown;
-}
-
 type Getter = (c: OmnishConfig) => unknown;
 const spec = (key: string, reader: KeySpec['reader'], runtime: boolean, get: Getter, settable = true) => ({ key, reader, runtime, settable, get });
 

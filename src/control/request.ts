@@ -1,12 +1,16 @@
 /**
  * Control requests to omnishd (`omnish status`, ...): connect, Hello with role 'control', one
- * Request, its Response.
+ * Request, its Response. Typed by the protocol's `Requests` map: `request('status')` resolves to a
+ * StatusResult, and the params of each method are checked by the compiler.
  */
 import { join } from 'node:path';
-import { DaemonUnavailableError, OmnishError } from '../common/errors.js';
+import { DaemonUnavailableError, OmnishError, UnsupportedRequestError } from '../common/errors.js';
 import { runtimeDir, socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
-import { checkWelcome, PROTOCOL_VERSION, type Event, type Message } from '../protocol/index.js';
+import {
+  checkWelcome, daemonOffers, PROTOCOL_VERSION, readEvent,
+  type DaemonEvent, type Message, type ParamsOf, type RequestMethod, type ResultOf,
+} from '../protocol/index.js';
 import { readToken, TOKEN_FILE, UnixTransport, type Connection } from '../transport/index.js';
 
 /** How long a control request may take in all (ms). */
@@ -14,8 +18,11 @@ const REQUEST_TIMEOUT_MS = 5000;
 
 /** Options of a request. */
 export interface RequestOptions {
-  /** Receives the Event messages the daemon streams before its Response (e.g. answer text). */
-  onEvent?: (event: Event) => void;
+  /**
+   * Receives the Events the daemon streams before its Response (e.g. answer text), of the kinds
+   * this build knows and with their data checked; others are skipped.
+   */
+  onEvent?: (event: DaemonEvent) => void;
   /** Longest wait for the next message, ms (default 5000); every Event restarts it. */
   idleTimeoutMs?: number;
   /** Aborting closes the connection; the daemon stops the work (e.g. an LLM request). */
@@ -39,13 +46,20 @@ function nextMessage(conn: Connection, timeoutMs: number): Promise<Message> {
   });
 }
 
+/** The params and options of `request(method, ...)`: params may be left out when the method takes none. */
+export type RequestArgs<M extends RequestMethod> = Record<string, never> extends ParamsOf<M>
+  ? [params?: ParamsOf<M>, options?: RequestOptions]
+  : [params: ParamsOf<M>, options?: RequestOptions];
+
 /**
  * Sends one request to the running daemon.
- * @returns the response's result
+ * @returns the response's result, as the daemon sent it (not validated: the daemon speaks our
+ *   protocol version, checked in the handshake)
  * @throws DaemonUnavailableError when no daemon answers (the message says how to start one), or
- *   when the daemon refuses or reports an error
+ *   when the daemon refuses; UnsupportedRequestError when its Welcome says it does not answer
+ *   `method` (an older omnishd); OmnishError with the daemon's text when it reports an error
  */
-export async function request<T = unknown>(method: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
+export async function request<M extends RequestMethod>(method: M, ...[params, options = {}]: RequestArgs<M>): Promise<ResultOf<M>> {
   const conn = await connect(options.autostart === true);
   const abort = (): void => conn.destroy();
   options.signal?.addEventListener('abort', abort, { once: true });
@@ -56,17 +70,19 @@ export async function request<T = unknown>(method: string, params: Record<string
     if (welcome.type === 'Refused') throw new DaemonUnavailableError(`omnishd refused the connection: ${welcome.message}`);
     const problem = welcome.type === 'Welcome' ? checkWelcome(welcome) : `unexpected ${welcome.type}`;
     if (problem) throw new DaemonUnavailableError(problem);
-    conn.send({ type: 'Request', id: 1, method, params });
+    if (welcome.type === 'Welcome' && daemonOffers(welcome, method) === false) throw new UnsupportedRequestError(method, welcome.daemonVersion);
+    conn.send({ type: 'Request', id: 1, method, params: params ?? {} });
     for (;;) {
       const msg = await nextMessage(conn, options.idleTimeoutMs ?? REQUEST_TIMEOUT_MS);
       if (msg.type === 'Event') {
-        options.onEvent?.(msg);
+        const event = readEvent(msg);
+        if (event) options.onEvent?.(event);
         continue;
       }
       if (msg.type !== 'Response') throw new DaemonUnavailableError(`unexpected ${msg.type} from omnishd`);
       // The daemon's error text is written for the user already (e.g. how to configure a backend).
       if (!msg.ok) throw new OmnishError(msg.error ?? 'request failed');
-      return msg.result as T;
+      return msg.result as ResultOf<M>;
     }
   } finally {
     options.signal?.removeEventListener('abort', abort);

@@ -7,8 +7,9 @@
  */
 import { ConfigError } from '../common/errors.js';
 import { validateConfig, type OmnishConfig } from '../config/config.js';
-import { errorTarget, getIn, notAtRunTime, setIn, specFor, toDoc, type ConfigSetResult, type Table } from '../config/keys.js';
-import { registerHandler } from './control.js';
+import { errorTarget, getIn, notAtRunTime, setIn, specFor, toDoc } from '../config/keys.js';
+import type { ConfigSetResult, UntrustedParams } from '../protocol/index.js';
+import type { RequestHandlers } from './control.js';
 import type { LlmService } from './llm.js';
 import type { Logger } from './log.js';
 import type { SessionManager } from './sessions.js';
@@ -25,10 +26,12 @@ export interface ConfigTargets {
 /** Stands for the file name in validation messages, which are about the running config here. */
 const RUNNING = 'omnishd';
 
-/** Registers the two requests. */
-export function registerConfigRequests(targets: ConfigTargets): void {
-  registerHandler('config-get', (): Table => toDoc(targets.config));
-  registerHandler('config-set', (_state, params) => setAtRunTime(targets, params));
+/** The handlers of the two requests, for the daemon's table (daemon/main.ts). */
+export function configHandlers(targets: ConfigTargets): Pick<RequestHandlers, 'config-get' | 'config-set'> {
+  return {
+    'config-get': () => toDoc(targets.config),
+    'config-set': (_state, params) => setAtRunTime(targets, params),
+  };
 }
 
 /**
@@ -36,7 +39,7 @@ export function registerConfigRequests(targets: ConfigTargets): void {
  * @returns `{ ok: true, value }`, or `{ ok: false, error }` with one line for the user: the client
  *   decides the exit status, which a thrown error would not let it do.
  */
-export function setAtRunTime(targets: ConfigTargets, params: Record<string, unknown>): ConfigSetResult {
+export function setAtRunTime(targets: ConfigTargets, params: UntrustedParams<'config-set'>): ConfigSetResult {
   const path = params.path;
   if (!Array.isArray(path) || path.length === 0 || !path.every((p) => typeof p === 'string')) return { ok: false, error: 'config-set needs a key' };
   const key = path.join('.');

@@ -1,14 +1,15 @@
 /**
- * Requests on control connections (`omnish status`, ...). Each handler returns plain data that
- * travels as MessagePack in a Response; a thrown OmnishError becomes `{ ok: false, error }`.
+ * Requests on control connections (`omnish status`, ...). Each daemon builds its own table of
+ * handlers when it starts (`RequestHandlers`, one per method of the protocol's `Requests` map, so
+ * a missing handler or a wrong result type does not compile) and hands it to every connection.
+ * A handler returns plain data that travels as MessagePack in a Response; a thrown OmnishError
+ * becomes `{ ok: false, error }`.
  */
 import { VERSION } from '../common/version.js';
 import { UsageError } from '../common/errors.js';
+import type { EventData, EventKind, RequestMethod, ResultOf, StatusResult, UntrustedParams } from '../protocol/index.js';
 import { dirBytes, type SessionStore } from '../store/index.js';
 import type { SessionManager } from './sessions.js';
-import type { StoreProblem } from './store-health.js';
-
-export type { StoreProblem } from './store-health.js';
 
 /** What the handlers can see of the daemon. */
 export interface DaemonState {
@@ -20,24 +21,10 @@ export interface DaemonState {
   defaultBackend?: () => string;
 }
 
-
-/** Shape of the `status` result (`omnish status --json`). */
-export interface StatusResult {
-  daemon: { pid: number; version: string; uptimeS: number; socket: string; connections: number; defaultBackend: string };
-  /**
-   * The session store: where, how many sessions, bytes on disk; `problem` while writes fail (disk
-   * full, read-only: null when it is writable), `lastProblem` the last such episode that ended.
-   * `sessions`/`bytes` are 0 when the directory cannot be read.
-   */
-  store: { dir: string; sessions: number; bytes: number; problem: StoreProblem | null; lastProblem: StoreProblem | null };
-  /** The sessions recorded now; `stored` is false while the store cannot hold one (its bytes are counted as lost). */
-  sessions: Array<{ id: string; tty: string; shell: string; cwd: string; startedAt: string; clientPid: number; integration: string; stored: boolean }>;
-}
-
 /** What a handler gets besides its params: a way to stream Events before its result, and cancellation. */
 export interface RequestContext {
   /** Sends an Event to the requesting client now (e.g. a piece of an answer). */
-  emit: (kind: string, data: Record<string, unknown>) => void;
+  emit: <K extends EventKind>(kind: K, data: EventData<K>) => void;
   /** Aborted when the client goes away (Ctrl-C in `omnish ask`). */
   signal: AbortSignal;
 }
@@ -54,39 +41,51 @@ function storeSummary(sessions: SessionManager): StatusResult['store'] {
   return { dir: store.root, sessions: all.length, bytes: all.reduce((n, s) => n + dirBytes(s.dir), 0), ...sessions.health.report() };
 }
 
-type Handler = (state: DaemonState, params: Record<string, unknown>, ctx: RequestContext) => unknown;
+/** Answers method `M`: its params are as decoded (to be checked), its result is the protocol's. */
+export type Handler<M extends RequestMethod> = (
+  state: DaemonState,
+  params: UntrustedParams<M>,
+  ctx: RequestContext,
+) => ResultOf<M> | Promise<ResultOf<M>>;
 
-const HANDLERS: Record<string, Handler> = {
-  ping: () => ({ pong: true }),
-  status: (state): StatusResult => ({
-    daemon: {
-      pid: process.pid,
-      version: VERSION,
-      uptimeS: Math.round((Date.now() - state.startedAtMs) / 1000),
-      socket: state.socket,
-      connections: state.connections(),
-      defaultBackend: state.defaultBackend?.() ?? 'auto',
-    },
-    store: storeSummary(state.sessions),
-    sessions: [...state.sessions.liveSessions.values()].map(({ id, handle, info, integration }) => {
-      const startedAt = handle?.meta.startedAt ?? new Date(info.startedAtMs).toISOString();
-      return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, stored: handle !== null };
+/** A daemon's handlers: one for every control method. */
+export type RequestHandlers = { [M in RequestMethod]: Handler<M> };
+
+/** The handlers of the requests that need nothing but the daemon's state: `ping`, `status`, `sessions`. */
+export function stateHandlers(): Pick<RequestHandlers, 'ping' | 'status' | 'sessions'> {
+  return {
+    ping: () => ({ pong: true }),
+    status: (state): StatusResult => ({
+      daemon: {
+        pid: process.pid,
+        version: VERSION,
+        uptimeS: Math.round((Date.now() - state.startedAtMs) / 1000),
+        socket: state.socket,
+        connections: state.connections(),
+        defaultBackend: state.defaultBackend?.() ?? 'auto',
+      },
+      store: storeSummary(state.sessions),
+      sessions: [...state.sessions.liveSessions.values()].map(({ id, handle, info, integration }) => {
+        const startedAt = handle?.meta.startedAt ?? new Date(info.startedAtMs).toISOString();
+        return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, stored: handle !== null };
+      }),
     }),
-  }),
-  sessions: (state) => state.sessions.list(),
-};
-
-/**
- * Runs one request.
- * @throws UsageError for an unknown method.
- */
-export function handleRequest(state: DaemonState, method: string, params: Record<string, unknown>, ctx: RequestContext): unknown {
-  const handler = HANDLERS[method];
-  if (!handler) throw new UsageError(`unknown request '${method}'`);
-  return handler(state, params, ctx);
+    sessions: (state) => state.sessions.list(),
+  };
 }
 
-/** Adds (or replaces) a request handler; the LLM requests register themselves this way. */
-export function registerHandler(method: string, handler: Handler): void {
-  HANDLERS[method] = handler;
+/** The methods a table answers, for Welcome.methods. */
+export function offeredMethods(handlers: RequestHandlers): string[] {
+  return Object.keys(handlers);
+}
+
+/**
+ * Runs one request with the daemon's handlers.
+ * @throws UsageError for an unknown method.
+ */
+export function handleRequest(handlers: RequestHandlers, state: DaemonState, method: string, params: Record<string, unknown>, ctx: RequestContext): unknown {
+  // Own keys only: a method named 'constructor' or 'toString' is unknown, not Object's.
+  if (!Object.hasOwn(handlers, method)) throw new UsageError(`unknown request '${method}'`);
+  const handler = handlers[method as RequestMethod] as Handler<RequestMethod>;
+  return handler(state, params, ctx);
 }

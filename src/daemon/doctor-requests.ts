@@ -9,49 +9,18 @@
  * exists, which a connection or `GET /models` would not. Like every request sent to an LLM it goes
  * into the audit log, with trigger "doctor".
  */
-import { isUserFacing, LlmBackendError, type LlmErrorReason } from '../common/errors.js';
+import { isUserFacing, LlmBackendError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
 import type { LlmBackend } from '../llm/backend.js';
+import type { DoctorBackendResult, DoctorLlmResult } from '../protocol/index.js';
 import { appendAudit, type AuditEntry } from '../store/audit.js';
-import { registerHandler } from './control.js';
+import type { RequestHandlers } from './control.js';
 
 /** How long one backend may take to answer the ping (ms); the client waits a little longer in all. */
 export const DOCTOR_BACKEND_TIMEOUT_MS = 5000;
 
 /** The whole text sent to each backend: fixed, so nothing of the user's leaves the machine. */
 const PING = 'ping';
-
-/** How one backend answered the ping. */
-export interface DoctorBackendResult {
-  /** Config name (`claude` for `[llm.claude]`; `anthropic`, `openai`, `local` for found ones). */
-  name: string;
-  /** 'anthropic' | 'openai_compat'. */
-  kind: string;
-  model: string;
-  /** API root the request went to. */
-  baseUrl: string;
-  /** 'default' answers `ask`; 'fallback' is tried when the default fails. */
-  role: 'default' | 'fallback';
-  /** True when the backend streamed an answer. */
-  ok: boolean;
-  /** Wall time of the attempt, ms. */
-  ms: number;
-  /** One line for the user when it failed (starts with the backend's name, never holds a key). */
-  error?: string;
-  /** Why it failed (LlmErrorReason), when known. */
-  reason?: LlmErrorReason;
-}
-
-/** Result of `doctor-llm`. */
-export interface DoctorLlmResult {
-  /** Where the backends come from: `[llm]` tables, API key variables, a local server, or nowhere. */
-  source: 'config' | 'env' | 'local' | 'none';
-  /** Why there is no backend (first line of the daemon's explanation) when source is 'none'. */
-  problem?: string;
-  /** The daemon's pid (the environment that counts for `api_key_env` is this process's). */
-  pid: number;
-  backends: DoctorBackendResult[];
-}
 
 export interface DoctorLlmOptions {
   /** Limit per backend (ms; default DOCTOR_BACKEND_TIMEOUT_MS). */
@@ -60,9 +29,9 @@ export interface DoctorLlmOptions {
   auditPath?: string;
 }
 
-/** Registers `doctor-llm` on control connections (one line in daemon/main.ts). */
-export function registerDoctorRequests(config: OmnishConfig, env: NodeJS.ProcessEnv = process.env): void {
-  registerHandler('doctor-llm', (_state, _params, ctx) => doctorLlm(config, env, ctx.signal));
+/** The handler of `doctor-llm`, for the daemon's table (daemon/main.ts). */
+export function doctorHandlers(config: OmnishConfig, env: NodeJS.ProcessEnv = process.env): Pick<RequestHandlers, 'doctor-llm'> {
+  return { 'doctor-llm': (_state, _params, ctx) => doctorLlm(config, env, ctx.signal) };
 }
 
 /**

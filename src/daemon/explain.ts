@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { sanitizeLine, sanitizeText } from '../common/sanitize.js';
 import type { AutoTriggerConfig } from '../config/config.js';
+import { eventMessage } from '../protocol/index.js';
 import type { CommandRecord, ExplanationRecord } from '../store/index.js';
 import type { Logger } from './log.js';
 import type { LlmService } from './llm.js';
@@ -68,12 +69,9 @@ export class AutoExplainer {
       const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), kind);
       const stored: ExplanationRecord = { type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer };
       session.handle?.appendEvent(stored);
-      session.conn.send({
-        type: 'Event',
-        sessionId: session.id,
-        kind: 'explanation',
-        data: { seq: record.seq, command: record.command, text: result.answer, backend: result.backend, model: result.model },
-      });
+      session.conn.send(eventMessage(session.id, 'explanation', {
+        seq: record.seq, command: record.command, text: result.answer, backend: result.backend, model: result.model,
+      }));
       if (this.config.notify) notify(record.command, result.answer);
     } catch (err) {
       this.log.warn({ session: session.id, seq: record.seq, err: (err as Error).message }, 'auto-explanation failed');

@@ -6,24 +6,13 @@
  */
 import { UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
+import type { AskResult, ScopeParams, UntrustedParams } from '../protocol/index.js';
 import type { SessionStore } from '../store/index.js';
 import { appendAudit, type AuditEntry } from '../store/audit.js';
 import type { Logger } from './log.js';
 
-/** Which sessions a request is about (see `scopeParams` in src/commands/ask.ts). */
-export interface Scope {
-  scope: 'session' | 'latest' | 'all' | 'recent';
-  session?: string;
-  recent?: number;
-}
-
-/** The result of `ask` (what `omnish ask --json` prints). */
-export interface AskResult {
-  answer: string;
-  backend: string;
-  model: string;
-  usage: { inputTokens: number; outputTokens: number };
-}
+/** Which sessions a request is about, checked (`ScopeParams` of the protocol, as `parseScope` read it). */
+export type Scope = ScopeParams;
 
 /** What a request is for: a question the user asked, or an auto-explanation of command `focusSeq`. */
 export interface RequestKind {
@@ -39,7 +28,7 @@ const SESSION_WAIT_MS = 5000;
 type Resolved = Awaited<ReturnType<typeof import('../llm/registry.js').resolveBackends>>;
 
 /** Reads a Scope from request params. @throws UsageError on bad params */
-export function parseScope(params: Record<string, unknown>): Scope {
+export function parseScope(params: UntrustedParams<'ask'>): Scope {
   const scope = params.scope;
   if (scope !== 'session' && scope !== 'latest' && scope !== 'all' && scope !== 'recent') throw new UsageError(`bad scope ${String(scope)}`);
   const recent = typeof params.recent === 'number' ? params.recent : undefined;

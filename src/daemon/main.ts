@@ -12,9 +12,9 @@ import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock } from './lock.js';
 import { openLog, type DaemonLog, type Logger } from './log.js';
-import { registerConfigRequests } from './config-requests.js';
-import { registerHandler } from './control.js';
-import { registerDoctorRequests } from './doctor-requests.js';
+import { configHandlers } from './config-requests.js';
+import { stateHandlers, type RequestHandlers } from './control.js';
+import { doctorHandlers } from './doctor-requests.js';
 import { AutoExplainer } from './explain.js';
 import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
@@ -72,22 +72,27 @@ function readConfig(log: Logger): OmnishConfig {
 }
 
 /** `ask` streams the answer as 'ask-chunk' Events; `context` returns what would be sent. */
-function registerLlmRequests(llm: LlmService): void {
-  registerHandler('ask', (_state, params, ctx) => {
-    const question = typeof params.question === 'string' ? params.question.trim() : '';
-    if (!question) throw new UsageError('ask needs a question');
-    return llm.ask('ask', parseScope(params), question, (text) => ctx.emit('ask-chunk', { text }), ctx.signal);
-  });
-  registerHandler('context', (_state, params) => llm.context(parseScope(params)));
+function llmHandlers(llm: LlmService): Pick<RequestHandlers, 'ask' | 'context'> {
+  return {
+    ask: (_state, params, ctx) => {
+      const question = typeof params.question === 'string' ? params.question.trim() : '';
+      if (!question) throw new UsageError('ask needs a question');
+      return llm.ask('ask', parseScope(params), question, (text) => ctx.emit('ask-chunk', { text }), ctx.signal);
+    },
+    context: (_state, params) => llm.context(parseScope(params)),
+  };
+}
+
+/** The `gc` request (`{ dryRun?: boolean }`): applies the `[store]` limits now and returns the RetentionReport. */
+function gcHandler(sessions: SessionManager, config: OmnishConfig): Pick<RequestHandlers, 'gc'> {
+  return { gc: (_state, params) => sessions.retain(config.store, params.dryRun === true) };
 }
 
 /**
  * Applies the `[store]` limits now (before any client connects, so only ended sessions are there to
- * judge), every RETENTION_INTERVAL_MS, and on the `gc` request (`{ dryRun?: boolean }`, which
- * returns the RetentionReport). The timer is unref'd: it never keeps the daemon alive.
+ * judge) and every RETENTION_INTERVAL_MS. The timer is unref'd: it never keeps the daemon alive.
  */
 function scheduleRetention(sessions: SessionManager, config: OmnishConfig, log: Logger): NodeJS.Timeout {
-  registerHandler('gc', (_state, params) => sessions.retain(config.store, params.dryRun === true));
   const quietly = (): void => {
     try {
       sessions.retain(config.store);
@@ -148,9 +153,14 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
   sessions.sweepOrphans();
   const retain = scheduleRetention(sessions, config, log);
   const llm = new LlmService(store, config, log);
-  registerLlmRequests(llm);
-  registerDoctorRequests(config);
-  registerConfigRequests({ config, llm, sessions, log });
+  // This daemon's own table: every control method of the protocol, each with its handler.
+  const handlers: RequestHandlers = {
+    ...stateHandlers(),
+    ...gcHandler(sessions, config),
+    ...llmHandlers(llm),
+    ...doctorHandlers(config),
+    ...configHandlers({ config, llm, sessions, log }),
+  };
   const explainer = new AutoExplainer(llm, config.llm.autoTrigger, log);
   sessions.onEvent = (session, kind, record) => explainer.consider(session, kind, record);
   const holder: { server?: TransportServer } = {};
@@ -161,7 +171,7 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     connections: () => holder.server?.connections.size ?? 0,
     defaultBackend: () => config.llm.default ?? 'auto',
   };
-  const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, token, log));
+  const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, handlers, token, log));
   holder.server = server;
   writeFileSync(daemonPidPath(), `${process.pid}\n`, { mode: 0o600 });
   const flusher = setInterval(() => sessions.flushAll(), FLUSH_INTERVAL_MS);

@@ -2,19 +2,22 @@
  * Accepting connections: the handshake (Hello → Welcome or Refused), then either a session stream
  * or control requests. Any protocol violation closes that one connection and nothing else.
  */
-import { checkHello, PROTOCOL_VERSION, type Message } from '../protocol/index.js';
+import { checkHello, eventMessage, PROTOCOL_VERSION, type Message } from '../protocol/index.js';
 import { isUserFacing } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import type { Connection } from '../transport/index.js';
-import { handleRequest, type DaemonState } from './control.js';
+import { handleRequest, offeredMethods, type DaemonState, type RequestContext, type RequestHandlers } from './control.js';
 import type { Logger } from './log.js';
 import type { LiveSession } from './sessions.js';
 
 /** A peer must say Hello within this time (ms) or it is dropped. */
 const HELLO_TIMEOUT_MS = 5000;
 
-/** Serves one connection until it closes. */
-export function serveConnection(conn: Connection, state: DaemonState, token: string, log: Logger): void {
+/**
+ * Serves one connection until it closes.
+ * @param handlers - the daemon's request handlers (built once when it starts, shared by its connections)
+ */
+export function serveConnection(conn: Connection, state: DaemonState, handlers: RequestHandlers, token: string, log: Logger): void {
   let phase: 'hello' | 'session-start' | 'session' | 'control' = 'hello';
   let session: LiveSession | undefined;
   const aborted = new AbortController();
@@ -55,7 +58,7 @@ export function serveConnection(conn: Connection, state: DaemonState, token: str
         clearTimeout(helloTimer);
         const problem = checkHello(msg, token);
         if (problem) return refuse(problem);
-        conn.send({ type: 'Welcome', protocolVersion: PROTOCOL_VERSION, daemonVersion: VERSION, daemonPid: process.pid });
+        conn.send({ type: 'Welcome', protocolVersion: PROTOCOL_VERSION, daemonVersion: VERSION, daemonPid: process.pid, methods: offeredMethods(handlers) });
         phase = msg.role === 'session' ? 'session-start' : 'control';
         return;
       }
@@ -85,12 +88,12 @@ export function serveConnection(conn: Connection, state: DaemonState, token: str
 
   /** Runs a request (possibly long, streaming Events) and sends its Response. */
   async function answer(id: number, method: string, params: Record<string, unknown>): Promise<void> {
-    const ctx = {
-      emit: (kind: string, data: Record<string, unknown>) => void conn.send({ type: 'Event', sessionId: '', kind, data }),
+    const ctx: RequestContext = {
+      emit: (kind, data) => void conn.send(eventMessage('', kind, data)),
       signal: aborted.signal,
     };
     try {
-      const result = await handleRequest(state, method, params, ctx);
+      const result = await handleRequest(handlers, state, method, params, ctx);
       conn.send({ type: 'Response', id, ok: true, result });
     } catch (err) {
       if (!isUserFacing(err)) log.error({ method, err: (err as Error).message, stack: (err as Error).stack }, 'request failed');

@@ -13,7 +13,7 @@
 import { pidAlive } from '../common/process.js';
 import type { Connection } from '../transport/index.js';
 import type { Gap, IoData, Resize, SessionEnd, SessionStart } from '../protocol/index.js';
-import { IoDir } from '../protocol/index.js';
+import { eventMessage, IoDir } from '../protocol/index.js';
 import { defaultConfig, type EventsConfig } from '../config/config.js';
 import { StoreError } from '../common/errors.js';
 import {
@@ -251,7 +251,7 @@ export class SessionManager {
         for (const event of this.detector.detect(finished)) {
           handle.appendEvent(event);
           const { type: _type, kind, ...data } = event;
-          session.conn.send({ type: 'Event', sessionId: session.id, kind, data: { ...data, command: finished.record.command } });
+          session.conn.send(eventMessage(session.id, kind, { ...data, command: finished.record.command }));
           this.onEvent?.(session, kind, finished.record);
         }
       } catch (err) {

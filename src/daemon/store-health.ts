@@ -9,28 +9,13 @@
  * QUIET_MS: a nearly full disk lets a small write through now and then (the free end of a page)
  * between failing large ones, which must not read as "fixed" twice a second.
  */
+import type { StoreProblem } from '../protocol/index.js';
 import type { Logger } from './log.js';
 
 /** At most one "still failing" line per this many ms. */
 export const LOG_INTERVAL_MS = 60_000;
 /** Writes must have succeeded, with no failure, for this long (ms) before the store counts as writable again. */
 export const QUIET_MS = 3000;
-
-/** A problem writing the store (`status` result, `store.problem` / `store.lastProblem`). */
-export interface StoreProblem {
-  /** The error as the system put it: "ENOSPC: no space left on device". */
-  error: string;
-  /** The errno code ("ENOSPC", "EROFS", ...), when there is one. */
-  code?: string;
-  /** When the first write of the episode failed, ms since the epoch. */
-  sinceMs: number;
-  /** When it ended (writes go through again), ms since the epoch; absent while it lasts. */
-  untilMs?: number;
-  /** Output/input bytes that could not be stored (each counted by a gap record where it could be written). */
-  lostBytes: number;
-  /** Failed writes in the episode. */
-  failures: number;
-}
 
 /** The cause's errno text of a store error: "ENOSPC: no space left on device" rather than the whole message. */
 function describe(err: Error): { error: string; code?: string } {

@@ -41,3 +41,12 @@ export function checkWelcome(welcome: Welcome, ourVersion: number = PROTOCOL_VER
   if (welcome.protocolVersion !== ourVersion) return versionMismatchMessage('Welcome', welcome.protocolVersion, ourVersion);
   return null;
 }
+
+/**
+ * Client side: whether the daemon that sent this Welcome answers control method `method`.
+ * @returns true or false from Welcome.methods; undefined for an omnishd from before that field,
+ *   which a client cannot judge before it asks
+ */
+export function daemonOffers(welcome: Welcome, method: string): boolean | undefined {
+  return welcome.methods?.includes(method);
+}

@@ -3,4 +3,6 @@ export * from './messages.js';
 export { ProtocolError, type ProtocolErrorCode, type ProtocolErrorOptions } from './errors.js';
 export { encodeFrame, FrameDecoder, type FrameDecoderOptions } from './frame.js';
 export { validatePayload, versionMismatchMessage } from './schema.js';
-export { checkHello, checkWelcome } from './handshake.js';
+export { checkHello, checkWelcome, daemonOffers } from './handshake.js';
+export * from './requests.js';
+export * from './events.js';

@@ -33,6 +33,7 @@ const samples: Message[] = [
   { type: 'SessionEnd', tUs: 13, exitCode: null, signal: 9 },
   { type: 'Request', id: 1, method: 'status', params: { verbose: true, n: [1, 2] } },
   { type: 'Welcome', protocolVersion: PROTOCOL_VERSION, daemonVersion: '0.1.0', daemonPid: 7 },
+  { type: 'Welcome', protocolVersion: PROTOCOL_VERSION, daemonVersion: '0.1.0', daemonPid: 7, methods: ['ping', 'status'] },
   { type: 'Response', id: 1, ok: true, result: { sessions: 3 } },
   { type: 'Response', id: 2, ok: false, error: 'no such session' },
   { type: 'Event', sessionId: '0123456789ab', kind: 'explanation', data: { text: 'x' } },
@@ -99,6 +100,15 @@ describe('golden bytes (pinned: a change here is a protocol change)', () => {
   it('IoData', () => {
     const frame = encodeFrame({ type: 'IoData', dir: 0, tUs: 1500, data: Buffer.from('hi\r\n') });
     expect(frame.toString('hex')).toBe('4f4d000000180383a364697200a3745573cd05dca464617461c40468690d0a');
+  });
+
+  it('Welcome, without and with the optional methods (added after protocol 1, no bump: a key appended to the map)', () => {
+    const welcome = { type: 'Welcome', protocolVersion: 1, daemonVersion: '0.1.0', daemonPid: 7 } as const;
+    const without = '83af70726f746f636f6c56657273696f6e01ad6461656d6f6e56657273696f6ea5302e312e30a96461656d6f6e50696407';
+    expect(encodeFrame(welcome).toString('hex')).toBe(`4f4d0000003181${without}`);
+    expect(encodeFrame({ ...welcome, methods: ['ping'] }).toString('hex')).toBe(
+      `4f4d0000003f81${without.replace(/^83/, '84')}a76d6574686f647391a470696e67`,
+    );
   });
 });
 
@@ -301,6 +311,17 @@ describe('bounds of client-supplied values (LIMITS)', () => {
     // counted in bytes, not characters: 'é' is 2 bytes
     expect(refusal(name, field, 'é'.repeat(max / 2 + 1))).toContain(`at most ${max} bytes`);
     expect(decode(name, field, 'é'.repeat(max / 2))).toHaveLength(1);
+  });
+
+  it('Welcome.methods: a list of at most 256 names of at most 256 bytes', () => {
+    const names = (n: number, len = 4) => Array.from({ length: n }, () => 'm'.repeat(len));
+    expect(decode('Welcome', 'methods', names(LIMITS.maxListItems))[0]).toMatchObject({ methods: names(LIMITS.maxListItems) });
+    expect(decode('Welcome', 'methods', [])[0]).toMatchObject({ methods: [] });
+    expect(decode('Welcome', 'methods', names(1, LIMITS.maxNameBytes))).toHaveLength(1);
+    const expected = 'Welcome.methods: expected a list of at most 256 strings of at most 256 bytes';
+    for (const bad of [names(LIMITS.maxListItems + 1), names(1, LIMITS.maxNameBytes + 1), [1], 'ping', {}]) {
+      expect(refusal('Welcome', 'methods', bad)).toContain(expected);
+    }
   });
 
   it('the senders refuse to encode what the daemon would refuse', () => {

@@ -64,6 +64,8 @@ export const LIMITS = {
   maxNameBytes: 256,
   /** Longest short text for humans (Gap.reason, SessionStart.integration), in bytes. */
   maxTextBytes: 1024,
+  /** Most entries of a list of names (Welcome.methods). */
+  maxListItems: 256,
 } as const;
 
 /** The two magic bytes that open every frame, "OM" (0x4f 0x4d), as a big-endian u16. */
@@ -242,6 +244,12 @@ export interface Welcome {
   daemonVersion: string;
   /** Process id of the daemon. */
   daemonPid: number;
+  /**
+   * The control methods this daemon answers (Requests in requests.ts), so that a client can tell
+   * an older daemon from a failing one before it asks. Optional, added without a version bump: an
+   * omnishd from before it sends none, and a client then cannot know.
+   */
+  methods?: string[];
 }
 
 /** 0x82 — the answer to the Request with the same id. */

@@ -120,6 +120,15 @@ class Fields {
     return v;
   }
 
+  /** An array of at most `maxItems` strings of at most `maxBytes` bytes each, or nothing. */
+  optionalStrList(field: string, maxItems: number, maxBytes: number): string[] | undefined {
+    const v = this.p[field];
+    if (v === undefined) return undefined;
+    const ok = Array.isArray(v) && v.length <= maxItems && v.every((s) => typeof s === 'string' && Buffer.byteLength(s, 'utf8') <= maxBytes);
+    if (!ok) this.fail(field, `a list of at most ${maxItems} strings of at most ${maxBytes} bytes`);
+    return [...(v as string[])];
+  }
+
   optionalStr(field: string, maxBytes = Infinity): string | undefined {
     return this.p[field] === undefined ? undefined : this.str(field, maxBytes);
   }
@@ -131,7 +140,7 @@ class Fields {
 
 type Validators = { [N in MessageName]: (f: Fields) => PayloadOf<N> };
 
-const { maxUnixMs, maxExitCode, maxSignal, maxCells, maxPathBytes: PATH, maxNameBytes: NAME, maxTextBytes: TEXT } = LIMITS;
+const { maxUnixMs, maxListItems, maxExitCode, maxSignal, maxCells, maxPathBytes: PATH, maxNameBytes: NAME, maxTextBytes: TEXT } = LIMITS;
 /** protocolVersion is a frozen field: wide enough for any future version. */
 const MAX_VERSION = 2 ** 32 - 1;
 
@@ -169,11 +178,17 @@ const VALIDATORS: Validators = {
   }),
   Request: (f) => ({ id: f.uint('id'), method: f.str('method', NAME), params: f.map('params') }),
   // Daemon → client: numbers bounded alike; free text (Response.error, Refused.message) only by the frame's cap.
-  Welcome: (f) => ({
-    protocolVersion: f.int('protocolVersion', 0, MAX_VERSION),
-    daemonVersion: f.str('daemonVersion', NAME),
-    daemonPid: f.pid('daemonPid'),
-  }),
+  Welcome: (f) => {
+    const out: PayloadOf<'Welcome'> = {
+      protocolVersion: f.int('protocolVersion', 0, MAX_VERSION),
+      daemonVersion: f.str('daemonVersion', NAME),
+      daemonPid: f.pid('daemonPid'),
+    };
+    // Absent stays absent (an omnishd from before the field), so its Welcome encodes as it did.
+    const methods = f.optionalStrList('methods', maxListItems, NAME);
+    if (methods !== undefined) out.methods = methods;
+    return out;
+  },
   Response: (f) => {
     const out: PayloadOf<'Response'> = { id: f.uint('id'), ok: f.bool('ok') };
     const result = f.raw('result');

@@ -1,0 +1,118 @@
+/**
+ * The daemon's request table on a real socket: each daemon serves its own table, its Welcome lists
+ * the methods of that table, and a client asking an older daemon (one whose table lacks a method)
+ * learns so from the handshake, without sending the request.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UnsupportedRequestError, UsageError } from '../common/errors.js';
+import { VERSION } from '../common/version.js';
+import { request } from '../control/request.js';
+import { llmCheck } from '../commands/doctor.js';
+import { PROTOCOL_VERSION, REQUEST_METHODS, type Message, type Welcome } from '../protocol/index.js';
+import { SessionStore } from '../store/index.js';
+import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
+import { handleRequest, stateHandlers, type DaemonState, type RequestHandlers } from './control.js';
+import { serveConnection } from './server.js';
+import { SessionManager } from './sessions.js';
+
+const log = pino({ level: 'silent' });
+let dir: string;
+let savedSocket: string | undefined;
+const servers: TransportServer[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'omnish-control-'));
+  savedSocket = process.env.OMNISH_SOCKET;
+});
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+  if (savedSocket === undefined) delete process.env.OMNISH_SOCKET;
+  else process.env.OMNISH_SOCKET = savedSocket;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every handler: the state ones for real, the others answering what a test can recognise. */
+function fullTable(calls: string[]): RequestHandlers {
+  const called = <T>(method: string, result: T): T => {
+    calls.push(method);
+    return result;
+  };
+  return {
+    ...stateHandlers(),
+    gc: () => called('gc', { freedBytes: 0, evicted: [], trimmed: [], totalBytesBefore: 0, totalBytesAfter: 0, errors: [] }),
+    ask: () => called('ask', { answer: 'a', backend: 'b', model: 'm', usage: { inputTokens: 0, outputTokens: 0 } }),
+    context: () => called('context', { system: '', user: '', stats: { sessions: 0, commands: 0, chars: 0, approxTokens: 0, redactions: [] } }),
+    'doctor-llm': () => called('doctor-llm', { source: 'none', problem: 'none here', pid: process.pid, backends: [] }),
+    'config-get': () => called('config-get', {}),
+    'config-set': () => called('config-set', { ok: true }),
+  };
+}
+
+/** A daemon with `handlers` on its own socket in `name/`; makes it the one `request` talks to. */
+async function daemon(name: string, handlers: RequestHandlers): Promise<string> {
+  const runtime = join(dir, name);
+  const socket = join(runtime, 'omnish.sock');
+  const token = loadOrCreateToken(runtime);
+  const sessions = new SessionManager(new SessionStore(join(runtime, 'sessions')), log);
+  const state: DaemonState = { sessions, socket, startedAtMs: Date.now(), connections: () => 1 };
+  servers.push(await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, handlers, token, log)));
+  process.env.OMNISH_SOCKET = socket;
+  return socket;
+}
+
+/** The Welcome the daemon on `socket` answers a control Hello with. */
+async function welcomeOf(socket: string): Promise<Welcome> {
+  const conn = await new UnixTransport(socket).connect();
+  try {
+    const got = new Promise<Message>((resolve) => conn.onMessage(resolve));
+    const token = loadOrCreateToken(join(socket, '..'));
+    conn.send({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, token, role: 'control', clientVersion: VERSION, pid: process.pid });
+    const msg = await got;
+    if (msg.type !== 'Welcome') throw new Error(`expected Welcome, got ${msg.type}`);
+    return msg;
+  } finally {
+    conn.destroy();
+  }
+}
+
+describe('request handlers', () => {
+  it("the Welcome lists every method of the daemon's table, and request() gets typed results", async () => {
+    const calls: string[] = [];
+    const socket = await daemon('full', fullTable(calls));
+    expect([...((await welcomeOf(socket)).methods ?? [])].sort()).toEqual([...REQUEST_METHODS].sort());
+    const pong: { pong: true } = await request('ping');
+    expect(pong).toEqual({ pong: true });
+    expect((await request('status')).daemon.version).toBe(VERSION);
+    expect((await request('doctor-llm')).problem).toBe('none here');
+    expect(calls).toEqual(['doctor-llm']);
+  });
+
+  it('each daemon serves its own table: a method missing from one is not borrowed from another', async () => {
+    const calls: string[] = [];
+    await daemon('full', fullTable(calls));
+    const { 'doctor-llm': _dropped, ...older } = fullTable(calls);
+    const socket = await daemon('older', older as RequestHandlers); // an omnishd from before doctor-llm
+    expect((await welcomeOf(socket)).methods).not.toContain('doctor-llm');
+    const err = await request('doctor-llm').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedRequestError);
+    expect((err as Error).message).toBe(`omnishd ${VERSION} does not answer 'doctor-llm': it is older than this omnish; run 'omnish daemon restart'`);
+    expect(calls).toEqual([]); // told by the handshake: the request was never sent
+    // And `omnish doctor` says so, as a warning.
+    const status = await request('status');
+    expect(await llmCheck(Promise.resolve(status))).toEqual([
+      { name: 'llm', status: 'warn', detail: 'not checked: the running omnishd is older than this omnish', fix: "run 'omnish daemon restart'" },
+    ]);
+  });
+
+  it('an unknown method, or a name of Object.prototype, is an unknown request', () => {
+    const state = {} as DaemonState; // not reached
+    const ctx = { emit: () => undefined, signal: new AbortController().signal };
+    for (const method of ['bogus', 'constructor', 'toString']) {
+      expect(() => handleRequest(fullTable([]), state, method, {}, ctx)).toThrow(new UsageError(`unknown request '${method}'`));
+    }
+  });
+});
