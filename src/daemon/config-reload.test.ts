@@ -2,11 +2,18 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { configReload } from '../commands/config.js';
+import type { CommandIo } from '../commands/io.js';
 import { defaultConfig } from '../config/config.js';
+import { SessionStore } from '../store/index.js';
+import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { ConfigReloader } from './config-reload.js';
 import { configHandlers, setAtRunTime } from './config-requests.js';
-import type { DaemonState } from './control.js';
+import { stateHandlers, type DaemonState, type RequestHandlers } from './control.js';
+import { serveConnection } from './server.js';
+import { SessionManager } from './sessions.js';
 
 let dir: string;
 let file: string;
@@ -130,19 +137,88 @@ describe('config-set with a reloader', () => {
   const state = {} as DaemonState;
   const ctx = { emit: () => undefined, signal: new AbortController().signal };
 
-  it('::config llm.default NAME sees the tables of the file as it is now, before the watch has fired', () => {
+  it('::config llm.default NAME sees the tables of the file as it is now, before the watch has fired', async () => {
     save(backend('a'));
     const { r, targets } = reloader();
     const handlers = configHandlers(targets, r);
     save(`[llm]\ndefault = "a"\n${backend('a')}${backend('new')}`);
-    expect(handlers['config-set'](state, { path: ['llm', 'default'], value: 'new' }, ctx)).toEqual({ ok: true, value: 'new' });
-    expect(handlers['config-set'](state, { path: ['llm', 'default'], value: 'nope' }, ctx)).toEqual({
+    expect(await handlers['config-set'](state, { path: ['llm', 'default'], value: 'new' }, ctx)).toEqual({ ok: true, value: 'new' });
+    expect(await handlers['config-set'](state, { path: ['llm', 'default'], value: 'nope' }, ctx)).toEqual({
       ok: false, error: 'cannot set llm.default: llm.default must name a [llm.<name>] table (have: a, new)',
     });
     // With the file broken, the refusal says why the tables may not be all there.
     save(`[llm]\ndefault = "a"\n${backend('a')}${backend('new')}${backend('other')}nonsense\n`);
-    const refused = handlers['config-set'](state, { path: ['llm', 'default'], value: 'other' }, ctx);
+    const refused = await handlers['config-set'](state, { path: ['llm', 'default'], value: 'other' }, ctx);
     expect(refused.ok).toBe(false);
     expect(refused.error).toMatch(new RegExp(`\\(have: a, new\\); note: ${file.replace(/[.]/g, '\\.')}:\\d+:\\d+: .*, so omnishd still runs with the configuration it had$`));
+  });
+});
+
+describe('omnish config reload, against a reloader on a real socket', () => {
+  const servers: TransportServer[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+    vi.unstubAllEnvs();
+  });
+
+  /** Serves the config requests of `reloader` (the rest of the table answers nothing useful) and points `request` at it. */
+  async function serve(targets: ReturnType<typeof reloader>): Promise<void> {
+    const runtime = join(dir, 'run');
+    const socket = join(runtime, 'omnish.sock');
+    const token = loadOrCreateToken(runtime);
+    const silent = pino({ level: 'silent' });
+    const sessions = new SessionManager(new SessionStore(join(dir, 'sessions')), silent);
+    const unused = () => {
+      throw new Error('not in this test');
+    };
+    const handlers: RequestHandlers = {
+      ...stateHandlers(), gc: unused, ask: unused, context: unused, 'doctor-llm': unused,
+      ...configHandlers(targets.targets, targets.r),
+    };
+    const state: DaemonState = { sessions, socket, startedAtMs: Date.now(), connections: () => 1, config: () => targets.r.status() };
+    servers.push(await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, handlers, token, silent)));
+    vi.stubEnv('OMNISH_SOCKET', socket);
+    vi.stubEnv('OMNISH_CONFIG', file);
+  }
+
+  function io(): CommandIo & { text: () => { out: string; err: string; code: number } } {
+    let out = '';
+    let err = '';
+    let code = 0;
+    return {
+      out: (t) => void (out += t), err: (t) => void (err += t), raw: () => undefined, isTTY: false, atPrompt: false,
+      setExitCode: (c) => void (code = c), text: () => ({ out, err, code }),
+    };
+  }
+
+  it('says what changed, which keys wait for new shells, and exits 1 on a broken file', async () => {
+    save(backend('a'));
+    const t = reloader();
+    await serve(t);
+    save(`[shell]\ncommand_prefix = ",,"\n${backend('a')}${backend('b')}[llm]\ndefault = "b"\n`);
+    let run = io();
+    await configReload(run);
+    expect(run.text()).toEqual({
+      out: `reloaded ${file}: shell.command_prefix, llm.default, [llm.b] added\n` +
+        'shell.command_prefix: omnish shells started from now on use the new value; a running shell needs a restart to take it\n',
+      err: '', code: 0,
+    });
+    run = io();
+    await configReload(run);
+    expect(run.text()).toEqual({ out: `${file}: unchanged, omnishd already runs with it\n`, err: '', code: 0 });
+    save('[shell]\ncommand_prefix = ""\n');
+    run = io();
+    await configReload(run);
+    const { out, err, code } = run.text();
+    expect({ out, code }).toEqual({ out: '', code: 1 });
+    expect(err.split('\n')).toEqual([
+      `${file}:2:1: shell.command_prefix must be 1 to 8 printable ASCII characters without spaces, such as "::"`,
+      expect.stringMatching(/^omnishd keeps the configuration it read at \S.*$/),
+      '',
+    ]);
+    run = io();
+    await configReload(run, { json: true });
+    expect(JSON.parse(run.text().out)).toMatchObject({ outcome: 'invalid', config: { problem: { line: 2, key: 'shell.command_prefix' } } });
+    expect(run.text().code).toBe(1);
   });
 });
