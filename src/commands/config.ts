@@ -248,7 +248,7 @@ export async function configReload(out: CommandIo, opts: { json?: boolean } = {}
       out.out(`${keys}: omnish shells started from now on use the new value; a running shell needs a restart to take it\n`);
     }
   } else {
-    out.out(`${file}: unchanged, omnishd already runs with ${result.config.source === 'file' ? 'it' : 'the defaults (no file)'}\n`);
+    out.out(sanitizeLine(`${file}: unchanged, omnishd already runs with ${result.config.source === 'file' ? 'it' : 'the defaults (no file)'}`) + '\n');
   }
   if (result.outcome === 'invalid') out.setExitCode(1);
 }
