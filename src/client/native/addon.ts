@@ -84,6 +84,8 @@ export interface NativeRelay {
   enterRaw(): void;
   restore(): void;
   promptState(): { phase: 'unknown' | 'prompt' | 'input' | 'running'; altScreen: boolean; lineEmpty: boolean; shellInForeground: boolean };
+  /** True while the pty echoes input (off at password prompts: `read -s`, sudo, ssh): for input recording. */
+  ptyEchoOn(): boolean;
   kill(signal: number): void;
   /** Bytes held for the daemon, frames handed over included. */
   queuedBytes(): number;

@@ -358,6 +358,13 @@ METHOD(m_prompt_state) {
   return obj;
 }
 
+METHOD(m_pty_echo) {
+  SELF(0);
+  struct termios t;
+  if (r->closed || tcgetattr(r->loop.master, &t) != 0) return boolean(env, 0);
+  return boolean(env, (t.c_lflag & ECHO) != 0);
+}
+
 METHOD(m_kill) {
   SELF(1);
   int32_t sig = SIGHUP;
@@ -434,7 +441,7 @@ static napi_value define_methods(napi_env env, relay_t *r) {
       M("setOutlet", m_set_outlet), M("resumeInput", m_resume_input), M("pauseRecording", m_pause),
       M("resumeRecording", m_unpause), M("discardRecording", m_discard), M("finish", m_finish),
       M("size", m_size), M("resize", m_resize), M("enterRaw", m_enter_raw), M("restore", m_restore),
-      M("promptState", m_prompt_state), M("kill", m_kill), M("queuedBytes", m_queued_bytes), M("stats", m_stats),
+      M("promptState", m_prompt_state), M("ptyEchoOn", m_pty_echo), M("kill", m_kill), M("queuedBytes", m_queued_bytes), M("stats", m_stats),
       M("close", m_close),
   };
 #undef M
