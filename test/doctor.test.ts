@@ -48,7 +48,7 @@ describe('omnish doctor', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).not.toContain('✗');
-    for (const name of ['node', 'node-pty', 'config', 'stty', 'shell integration', 'socket directory', 'socket', 'token', 'data directory', 'state directory', 'daemon']) {
+    for (const name of ['node', 'node-pty', 'config', 'stty', 'shell integration', 'socket directory', 'socket', 'token', 'data directory', 'state directory', 'daemon', 'daemon config']) {
       expect(r.stdout).toMatch(new RegExp(`^✓ ${name} +\\S`, 'm'));
     }
     expect(r.stdout).toMatch(/^! llm +no LLM backend is configured.* — fix: add an \[llm\.NAME\] table/m);
@@ -62,7 +62,7 @@ describe('omnish doctor', () => {
     writeFileSync(join(dir.path, 'config.toml'), '[shell]\ncolour = "red"\n');
     const r = await omnishAsync(dir.path, ['doctor'], ENV);
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^✗ config +.*config\.toml: unknown key shell\.colour — fix: remove or correct shell\.colour in /m);
+    expect(r.stdout).toMatch(/^✗ config +.*config\.toml:2:1: unknown key shell\.colour — fix: remove or correct shell\.colour on line 2 of /m);
   });
 
   it('a world-writable socket directory is reported with chmod 700', async () => {

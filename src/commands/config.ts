@@ -4,6 +4,7 @@
  *   config path                 the file's path (it need not exist)
  *   config get [KEY] [--json]   the value in effect (every key without KEY)
  *   config set KEY VALUE        change KEY in the running omnishd; --save writes the file too
+ *   config reload [--json]      make omnishd read the file again now (it also does when the file is saved)
  *   config check [FILE]         validate; errors as FILE:LINE:COL: message
  *   config KEY [VALUE]          short for get / set
  *
@@ -16,7 +17,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, DaemonUnavailableError, isUserFacing, OmnishError, UsageError } from '../common/errors.js';
 import { configPath } from '../common/paths.js';
 import { request } from '../control/request.js';
-import type { ConfigSetResult } from '../protocol/index.js';
+import { safeJson, sanitizeLine } from '../common/sanitize.js';
+import type { ConfigReloadResult, ConfigSetResult } from '../protocol/index.js';
+import { ConnectError } from '../transport/index.js';
+import { problemMessage, readConfigFile } from '../config/file.js';
+import { keptText, problemLine } from './config-problem.js';
 import { defaultConfig, validateConfig, type OmnishConfig } from '../config/config.js';
 import { closeMatches, errorTarget, getIn, KEYS, knownKeys, notAtRunTime, setIn, specFor, toDoc, type Table } from '../config/keys.js';
 import type { CommandIo } from './io.js';
@@ -204,6 +209,50 @@ export async function configCheck(out: CommandIo, fileArg?: string): Promise<voi
   out.out(`${file}: ok\n`);
 }
 
+/** True when a request failed because nothing listens on the socket (no omnishd, or a dead one's socket). */
+function notRunning(err: unknown): boolean {
+  const cause = (err as { cause?: unknown }).cause;
+  return err instanceof DaemonUnavailableError && cause instanceof ConnectError && (cause.code === 'ENOENT' || cause.code === 'ECONNREFUSED');
+}
+
+/**
+ * `config reload`: omnishd reads the file again now, and this says what happened: `reloaded` with
+ * what changed, `unchanged`, or the file's error (`FILE:LINE:COL: …`, exit status 1) while omnishd
+ * keeps what it had. With no omnishd running, the file is checked here (it is read when omnishd
+ * starts). What it prints about the file is sanitized: an error may quote the file.
+ */
+export async function configReload(out: CommandIo, opts: { json?: boolean } = {}): Promise<void> {
+  let result: ConfigReloadResult;
+  try {
+    result = await request('config-reload');
+  } catch (err) {
+    if (!notRunning(err)) throw err;
+    const read = readConfigFile(configPath());
+    if (opts.json) out.out(`${safeJson({ daemon: null, file: configPath(), problem: read.ok ? null : read.problem })}\n`);
+    if (!read.ok) {
+      if (!opts.json) out.err(`${sanitizeLine(problemMessage(read.problem))}\n`);
+      return out.setExitCode(1);
+    }
+    if (!opts.json) out.out(`omnishd is not running; ${configPath()} is valid, and omnishd reads it when it starts\n`);
+    return;
+  }
+  const { file, problem } = result.config;
+  if (opts.json) out.out(`${safeJson(result)}\n`);
+  else if (result.outcome === 'invalid' && problem) {
+    out.err(`${sanitizeLine(problemLine(problem))}\n`);
+    out.err(`${keptText(result.config)}\n`);
+  } else if (result.outcome === 'reloaded') {
+    out.out(sanitizeLine(`reloaded ${file}: ${result.changed.join(', ')}`) + '\n');
+    if (result.newShellsOnly.length > 0) {
+      const keys = result.newShellsOnly.join(', ');
+      out.out(`${keys}: omnish shells started from now on use the new value; a running shell needs a restart to take it\n`);
+    }
+  } else {
+    out.out(sanitizeLine(`${file}: unchanged, omnishd already runs with ${result.config.source === 'file' ? 'it' : 'the defaults (no file)'}`) + '\n');
+  }
+  if (result.outcome === 'invalid') out.setExitCode(1);
+}
+
 const VALUE_HELP = 'a TOML value: true, 30, "some text", ["a", "b"] (a bare word such as openai is text)';
 
 const KEY_ARG = { name: '[key]', description: 'a dotted key, e.g. llm.default' };
@@ -235,6 +284,16 @@ const setCommand: CommandSpec<[string, string], { save?: boolean }> = {
   run: (io, [key, value], opts) => configSet(io, key, value, opts),
 };
 
+const reloadCommand: CommandSpec<[], { json?: boolean }> = {
+  name: 'reload',
+  summary: 'make the running omnishd read the config file again now, and say what changed',
+  usage: {
+    options: [{ flags: '--json', description: 'print JSON: {outcome: "reloaded"|"unchanged"|"invalid", changed, newShellsOnly, config}' }],
+    after: '\nomnishd also reads the file again by itself when it is saved, and on SIGHUP.\nExit status: 0 when the file loads, 1 when it does not (omnishd then keeps what it had).\n',
+  },
+  run: (io, _args, opts) => configReload(io, opts),
+};
+
 const checkCommand: CommandSpec<[string | undefined]> = {
   name: 'check',
   summary: 'validate the config file (or FILE): FILE:LINE:COL: message',
@@ -256,6 +315,6 @@ export const configCommand: CommandSpec = {
   usage: {
     after: '\nShort forms: config KEY (get), config KEY VALUE [--save] (set). Keys: docs/configuration.md\n' +
       'Examples:\n  omnish config get llm.default\n  omnish config set llm.auto_trigger.cooldown_seconds 60 --save\n  ::config llm.default openai\n',
-    subcommands: [pathCommand, getCommand, setCommand, checkCommand, shortForm],
+    subcommands: [pathCommand, getCommand, setCommand, reloadCommand, checkCommand, shortForm],
   },
 };

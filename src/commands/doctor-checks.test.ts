@@ -10,7 +10,7 @@ import {
   checkConfig, checkNode, checkPrivateFile, checkShellIntegration, checkSocketDir, checkStty, checkWritableDir, compareVersions, configFix,
 } from './doctor-checks.js';
 import type { DoctorLlmResult } from '../protocol/index.js';
-import { bounded, daemonResult, llmResults, renderResults } from './doctor.js';
+import { bounded, daemonConfigResult, daemonResult, llmResults, renderResults } from './doctor.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -44,8 +44,8 @@ describe('config', () => {
     writeFileSync(path, '[shell]\ncolour = "red"\n');
     const { result, config } = checkConfig(path);
     expect(config).toBeUndefined();
-    expect(result).toMatchObject({ status: 'fail', detail: `${path}: unknown key shell.colour` });
-    expect(result.fix).toMatch(/^remove or correct shell\.colour in .*config\.toml \(.*default\.toml lists every key\)$/);
+    expect(result).toMatchObject({ status: 'fail', detail: `${path}:2:1: unknown key shell.colour` });
+    expect(result.fix).toMatch(/^remove or correct shell\.colour on line 2 of .*config\.toml \(.*default\.toml lists every key\)$/);
   });
   it('a syntax error names its line', () => {
     const path = join(tmp, 'config.toml');
@@ -54,8 +54,10 @@ describe('config', () => {
     expect(result.detail).toMatch(/config\.toml:2:\d+: /);
     expect(result.fix).toBe(`correct the TOML syntax on line 2 of ${path}`);
   });
-  it('a bad value points at the documented template', () => {
-    expect(configFix('/c.toml: daemon.autostart must be true or false', '/c.toml')).toMatch(/^correct the value in \/c\.toml \(.*default\.toml/);
+  it('a bad value names its key and line and points at the documented template; an unreadable file says so', () => {
+    const problem = { file: '/c.toml', line: 4, col: 1, key: 'daemon.autostart', error: 'daemon.autostart must be true or false' };
+    expect(configFix(problem)).toMatch(/^correct daemon\.autostart on line 4 of \/c\.toml \(.*default\.toml documents every key\)$/);
+    expect(configFix({ file: '/c.toml', error: 'cannot read: EACCES' })).toBe('make /c.toml a file you can read (chmod 600 /c.toml), or remove it to use the defaults');
   });
 });
 
@@ -134,6 +136,23 @@ describe('daemon and llm answers', () => {
     const status = (version: string) => ({ daemon: { pid: 42, version, uptimeS: 1 } });
     expect(daemonResult(status('0.1.0'), '0.1.0', true)).toMatchObject({ status: 'ok', detail: 'omnishd 0.1.0 running (pid 42)' });
     expect(daemonResult(status('0.0.9'), '0.1.0', true)).toMatchObject({ status: 'fail', fix: expect.stringContaining('omnish daemon restart') });
+  });
+  it("omnishd's configuration: which file, whether it has taken the file as it is", () => {
+    const now = Date.parse('2026-03-04T12:30:00');
+    const at = Date.parse('2026-03-04T12:03:00');
+    const since = Date.parse('2026-03-04T12:05:00');
+    const problem = { file: '/c.toml', line: 3, col: 1, key: 'store.max_total_mb', error: 'store.max_total_mb must be a number of MB, 0 or more', sinceMs: since };
+    const answer = (config: object) => ({ daemon: { pid: 42, version: '0.1.0', uptimeS: 1 }, config: { file: '/c.toml', source: 'file', loadedAtMs: at, problem: null, ...config } as never });
+    expect(daemonConfigResult(notRunning, '/c.toml', true)).toEqual([]);
+    expect(daemonConfigResult({ daemon: { pid: 42, version: '0.0.9', uptimeS: 1 } }, '/c.toml', true)).toEqual([]); // too old to say
+    expect(daemonConfigResult(answer({}), '/c.toml', true, now)).toEqual([{ name: 'daemon config', status: 'ok', detail: 'omnishd runs with /c.toml as read at 12:03' }]);
+    expect(daemonConfigResult(answer({ file: '/other.toml' }), '/c.toml', true, now)[0]).toMatchObject({ status: 'warn', detail: 'omnishd reads /other.toml, this omnish reads /c.toml' });
+    expect(daemonConfigResult(answer({ problem }), '/c.toml', false, now)[0]).toMatchObject({
+      status: 'warn',
+      detail: 'omnishd keeps the configuration it read at 12:03: the file does not load since 12:05 (/c.toml:3:1: store.max_total_mb must be a number of MB, 0 or more)',
+    });
+    expect(daemonConfigResult(answer({ problem, source: 'defaults' }), '/c.toml', false, now)[0]?.detail).toMatch(/^omnishd runs on the defaults until the file loads: /);
+    expect(daemonConfigResult(answer({ problem }), '/c.toml', true, now)[0]).toMatchObject({ status: 'warn', fix: "run 'omnish config reload'" });
   });
   it('one line per backend; no backend is a warning that says how to configure one', () => {
     const b = { kind: 'openai_compat', model: 'm', baseUrl: 'http://x/v1', ms: 12 };

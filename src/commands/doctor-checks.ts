@@ -8,8 +8,8 @@ import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync, t
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveShell, which } from '../shell/resolve.js';
-import { ConfigError } from '../common/errors.js';
-import { loadConfig, type OmnishConfig } from '../config/config.js';
+import type { OmnishConfig } from '../config/config.js';
+import { problemMessage, readConfigFile, type ConfigFileProblem } from '../config/file.js';
 import { integrationFor, scriptPath } from '../shell/launch.js';
 
 /** Outcome of one check, as `omnish doctor --json` prints it. */
@@ -88,27 +88,23 @@ export async function checkRelay(env: Record<string, string | undefined> = proce
   );
 }
 
-/** What to do about a ConfigError, by what its message names. */
-export function configFix(message: string, path: string): string {
-  const line = /^.*?:(\d+):\d+: /.exec(message);
-  if (line) return `correct the TOML syntax on line ${line[1]} of ${path}`;
-  const unknown = /unknown (?:key|section) (\S+)/.exec(message);
-  if (unknown) return `remove or correct ${unknown[1]} in ${path} (${CONFIG_TEMPLATE} lists every key)`;
-  return `correct the value in ${path} (${CONFIG_TEMPLATE} documents every key)`;
+/** What to do about a config file that does not load, by what is wrong where. */
+export function configFix(p: ConfigFileProblem): string {
+  if (p.line === undefined) return `make ${p.file} a file you can read (chmod 600 ${p.file}), or remove it to use the defaults`;
+  if (p.key === undefined) return `correct the TOML syntax on line ${p.line} of ${p.file}`;
+  if (/^unknown (?:key|section) /.test(p.error)) return `remove or correct ${p.key} on line ${p.line} of ${p.file} (${CONFIG_TEMPLATE} lists every key)`;
+  return `correct ${p.key} on line ${p.line} of ${p.file} (${CONFIG_TEMPLATE} documents every key)`;
 }
 
 /**
- * The config file parses and validates.
+ * The config file parses and validates; a problem is located as `omnish config check` does (file,
+ * line, column, key).
  * @returns the result and the config (undefined when it is broken: other checks then use defaults)
  */
 export function checkConfig(path: string): { result: CheckResult; config?: OmnishConfig } {
-  try {
-    const config = loadConfig(path);
-    return { result: ok('config', existsSync(path) ? path : `${path} (no file: defaults apply)`), config };
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return { result: fail('config', err.message, configFix(err.message, path)) };
-  }
+  const read = readConfigFile(path);
+  if (!read.ok) return { result: fail('config', problemMessage(read.problem), configFix(read.problem)) };
+  return { result: ok('config', read.text !== null ? path : `${path} (no file: defaults apply)`), config: read.config };
 }
 
 /** Group/other permission bits as words: "group-writable, world-readable". */

@@ -22,7 +22,8 @@ import {
   compareVersions, type CheckResult,
 } from './doctor-checks.js';
 import type { CommandSpec } from './registry.js';
-import { problemFix, problemText, recoveredText } from './store-problem.js';
+import { keptText, problemLine } from './config-problem.js';
+import { clock, problemFix, problemText, recoveredText } from './store-problem.js';
 
 export type { CheckResult } from './doctor-checks.js';
 
@@ -35,8 +36,8 @@ const LLM_TIMEOUT_MS = 9000;
 
 const LLM_DOCS = fileURLToPath(new URL('../../docs/llm.md', import.meta.url));
 
-/** The part of the daemon's `status` answer doctor reads; `store` is absent from an omnishd older than this omnish. */
-type DaemonStatus = { daemon: Pick<StatusResult['daemon'], 'pid' | 'version' | 'uptimeS'>; store?: StatusResult['store'] };
+/** The part of the daemon's `status` answer doctor reads; `store` and `config` are absent from an omnishd older than this omnish. */
+type DaemonStatus = { daemon: Pick<StatusResult['daemon'], 'pid' | 'version' | 'uptimeS'>; store?: StatusResult['store']; config?: StatusResult['config'] };
 
 /** Runs a check with a time limit; a check that throws or takes too long is a failure, not a crash. */
 export async function bounded(name: string, ms: number, run: () => CheckResult | CheckResult[] | Promise<CheckResult | CheckResult[]>): Promise<CheckResult[]> {
@@ -91,6 +92,37 @@ export function storeResult(answer: DaemonStatus | Error): CheckResult[] {
   const sessions = `${store.sessions} session${store.sessions === 1 ? '' : 's'} in ${store.dir}`;
   if (store.lastProblem) return [{ name, status: 'ok', detail: `${sessions}; ${recoveredText(store.lastProblem)}` }];
   return [{ name, status: 'ok', detail: `${sessions}; no write has failed` }];
+}
+
+/**
+ * Judges the configuration omnishd runs with, from its `status` answer, beside the local `config`
+ * check (which says whether the file loads here): which file omnishd reads, and whether it has
+ * taken the file as it is. A broken file is a warning here: the local check already fails for it,
+ * and omnishd goes on with what it had.
+ * @param file the config path of this omnish
+ * @param fileLoads whether the local check loaded that file
+ */
+export function daemonConfigResult(answer: DaemonStatus | Error, file: string, fileLoads: boolean, now = Date.now()): CheckResult[] {
+  const c = answer instanceof Error ? undefined : answer.config;
+  if (!c) return [];
+  const name = 'daemon config';
+  if (c.file !== file) {
+    return [{
+      name, status: 'warn', detail: `omnishd reads ${c.file}, this omnish reads ${file}`,
+      fix: "restart omnishd from a shell with the same OMNISH_CONFIG / XDG_CONFIG_HOME: 'omnish daemon restart'",
+    }];
+  }
+  if (c.problem && fileLoads) {
+    // Fixed here, but omnishd has not seen it yet (or the watch cannot see this file system).
+    return [{ name, status: 'warn', detail: `omnishd has not read the corrected file yet: it still reports ${problemLine(c.problem)}`, fix: "run 'omnish config reload'" }];
+  }
+  if (c.problem) {
+    return [{
+      name, status: 'warn', detail: `${keptText(c, now)}: the file does not load since ${clock(c.problem.sinceMs, now)} (${problemLine(c.problem)})`,
+      fix: "correct the file (see the config check); omnishd reads it again when it is saved, or run 'omnish config reload'",
+    }];
+  }
+  return [{ name, status: 'ok', detail: c.source === 'file' ? `omnishd runs with ${c.file} as read at ${clock(c.loadedAtMs, now)}` : 'omnishd runs on the defaults (no file)' }];
 }
 
 /** Where the user fixes a backend's key. */
@@ -176,6 +208,7 @@ export async function runChecks(): Promise<CheckResult[]> {
     bounded('state directory', LOCAL_TIMEOUT_MS, () => checkWritableDir('state directory', stateDir(), 'OMNISH_DATA_DIR or XDG_STATE_HOME')),
     bounded('daemon', DAEMON_TIMEOUT_MS + 500, async () => daemonResult(await daemon, VERSION, autostart)),
     bounded('store', DAEMON_TIMEOUT_MS + 500, async () => storeResult(await daemon)),
+    bounded('daemon config', DAEMON_TIMEOUT_MS + 500, async () => daemonConfigResult(await daemon, configPath(), config !== undefined)),
     bounded('llm', LLM_TIMEOUT_MS + 500, () => llmCheck(daemon)),
   ]);
   return groups.flat();

@@ -5,6 +5,7 @@ import { socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
 import { request } from '../control/request.js';
 import type { StatusResult } from '../protocol/index.js';
+import { configStatusLines } from './config-problem.js';
 import { shortDuration, tildify } from './format.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
@@ -30,6 +31,8 @@ function render(io: CommandIo, s: StatusResult): string {
     `socket: ${s.daemon.socket} (${s.daemon.connections} connection${s.daemon.connections === 1 ? '' : 's'})`,
     `store: ${s.store.sessions} session${s.store.sessions === 1 ? '' : 's'}, ${(s.store.bytes / 1048576).toFixed(1)} MB`,
     ...storeLines(s.store),
+    // The problem quotes the user's file: sanitized.
+    ...(s.config ? configStatusLines(s.config).map((l) => sanitizeLine(l)) : []),
     `default LLM backend: ${s.daemon.defaultBackend === 'auto' ? 'auto (from the environment, or a local server)' : s.daemon.defaultBackend}`,
     `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
     ...s.sessions.map((x) => sanitizeLine(`  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`) + (x.stored === false ? '  (not stored yet: the store cannot be written)' : '')),

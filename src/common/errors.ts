@@ -51,9 +51,12 @@ export interface ConfigKeyTarget {
 export class ConfigError extends OmnishError {
   /** The key the error is about, set by validation: `omnish config check` points at its line. */
   readonly target?: ConfigKeyTarget;
-  constructor(message: string, options?: { cause?: unknown; target?: ConfigKeyTarget }) {
+  /** Where the parser stopped, for a TOML syntax error: 1-based line and column. */
+  readonly position?: { line: number; col: number };
+  constructor(message: string, options?: { cause?: unknown; target?: ConfigKeyTarget; position?: { line: number; col: number } }) {
     super(message, options);
     if (options?.target) this.target = options.target;
+    if (options?.position) this.position = options.position;
   }
 }
 

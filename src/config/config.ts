@@ -165,6 +165,15 @@ export function loadConfig(path: string = configPath()): OmnishConfig {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig();
     throw new ConfigError(`cannot read config ${path}: ${(err as Error).message}`, { cause: err });
   }
+  return parseConfig(text, path);
+}
+
+/**
+ * Parses and validates the text of a config file.
+ * @param path the file's name, for messages
+ * @throws ConfigError as loadConfig does; a syntax error carries its `position`, a bad key its `target`
+ */
+export function parseConfig(text: string, path: string): OmnishConfig {
   return validateConfig(parseToml(text, path), path);
 }
 
@@ -174,7 +183,7 @@ function parseToml(text: string, path: string): Table {
   } catch (err) {
     if (err instanceof toml().TomlError) {
       const firstLine = err.message.split('\n')[0] ?? err.message;
-      throw new ConfigError(`${path}:${err.line}:${err.column}: ${firstLine}`, { cause: err });
+      throw new ConfigError(`${path}:${err.line}:${err.column}: ${firstLine}`, { cause: err, position: { line: err.line, col: err.column } });
     }
     throw err;
   }

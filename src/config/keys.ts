@@ -13,7 +13,8 @@
  * - `redact.*`: LlmService passes `config.redact` to the context builder on every request.
  * Not at run time: `[shell]` and `[daemon]` are read by each omnish shell when it starts, and a
  * running shell cannot be told. `events.rules` is an array of tables, which `config set` does not
- * write (edit the file; omnishd reads it when it starts).
+ * write (edit the file: omnishd takes it when the file is saved, src/daemon/config-reload.ts).
+ * `reader` is also what a reload of the file reports: a changed `shell` key applies to new shells.
  */
 import type { ConfigError } from '../common/errors.js';
 import type { LlmBackendConfig, OmnishConfig } from './config.js';

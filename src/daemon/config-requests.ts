@@ -1,14 +1,18 @@
 /**
- * `config-get` and `config-set`: the daemon's half of `omnish config`. omnishd keeps the config it
- * read at start in memory; `config-set` changes one key of it, for the keys that can change at run
+ * `config-get`, `config-set` and `config-reload`: the daemon's half of `omnish config`. omnishd
+ * keeps its config in memory (read at start, and again when the file changes: config-reload.ts);
+ * `config-set` changes one key of it, for the keys that can change at run
  * time (src/config/keys.ts says which, and why). The new value is checked by the same validation as
  * the file, on the whole config it would make, so a running omnishd never holds a config that the
  * file could not. Nothing here touches the file: `omnish config set --save` writes it.
  */
-import { ConfigError } from '../common/errors.js';
+import { isDeepStrictEqual } from 'node:util';
+import { ConfigError, UsageError } from '../common/errors.js';
 import { validateConfig, type OmnishConfig } from '../config/config.js';
+import { problemMessage } from '../config/file.js';
 import { errorTarget, getIn, notAtRunTime, setIn, specFor, toDoc } from '../config/keys.js';
 import type { ConfigSetResult, UntrustedParams } from '../protocol/index.js';
+import type { ConfigReloader } from './config-reload.js';
 import type { RequestHandlers } from './control.js';
 import type { LlmService } from './llm.js';
 import type { Logger } from './log.js';
@@ -26,11 +30,29 @@ export interface ConfigTargets {
 /** Stands for the file name in validation messages, which are about the running config here. */
 const RUNNING = 'omnishd';
 
-/** The handlers of the two requests, for the daemon's table (daemon/main.ts). */
-export function configHandlers(targets: ConfigTargets): Pick<RequestHandlers, 'config-get' | 'config-set'> {
+/** Reading the file again (config-reload.ts), when omnishd watches it. */
+export type FileReloader = Pick<ConfigReloader, 'reload' | 'status'>;
+
+/**
+ * The handlers of the config requests, for the daemon's table (daemon/main.ts). With a `reloader`,
+ * `config-set` first reads the file again if it changed, so that the value is checked against the
+ * file as it is now (the tables a default may name), and `config-reload` reads it on request.
+ */
+export function configHandlers(targets: ConfigTargets, reloader?: FileReloader): Pick<RequestHandlers, 'config-get' | 'config-set' | 'config-reload'> {
   return {
     'config-get': () => toDoc(targets.config),
-    'config-set': (_state, params) => setAtRunTime(targets, params),
+    'config-set': (_state, params) => {
+      reloader?.reload('config-set');
+      const result = setAtRunTime(targets, params);
+      const problem = reloader?.status().problem;
+      if (result.ok || !problem) return result;
+      // What the user may be looking for is in a part of the file omnishd cannot read.
+      return { ...result, error: `${result.error}; note: ${problemMessage(problem)}, so omnishd still runs with the configuration it had` };
+    },
+    'config-reload': () => {
+      if (!reloader) throw new UsageError('this omnishd does not read its config file again');
+      return reloader.reload('request');
+    },
   };
 }
 
@@ -55,38 +77,39 @@ export function setAtRunTime(targets: ConfigTargets, params: UntrustedParams<'co
     if (!(err instanceof ConfigError)) throw err;
     return { ok: false, error: `cannot set ${key}: ${errorTarget(err, RUNNING).reason}` };
   }
-  apply(targets, next, path);
+  applyConfig(targets, next);
   const value = getIn(toDoc(targets.config), path);
   targets.log.info({ key, value }, 'config changed at run time');
   return { ok: true, value };
 }
 
+/** Makes `target` hold exactly the own properties of `source` (an optional key `source` lacks is removed). */
+function replaceIn<T extends object>(target: T, source: T): void {
+  for (const key of Object.keys(target)) if (!Object.hasOwn(source, key)) delete (target as Record<string, unknown>)[key];
+  Object.assign(target, source);
+}
+
 /**
- * Copies the run-time sections of `next` into the live config, in place: the services hold the
- * section objects themselves (AutoExplainer keeps `llm.autoTrigger`, retention reads `config.store`
- * on each pass), so replacing an object would leave them on the old values.
+ * Makes the live config equal to `next`, in place: the services hold the section objects
+ * themselves (AutoExplainer keeps `llm.autoTrigger`, retention reads `config.store` on each pass,
+ * LlmService `config.llm` and `config.redact` on each request), so replacing an object would leave
+ * them on the old values. The backends are resolved again only when which ones answer changed
+ * (default, fallback, a backend table), and the event detector is rebuilt only when `[events]`
+ * (or the list form of on_stderr_patterns, which it searches) changed. A request under way keeps
+ * what it started with.
  */
-function apply({ config, llm, sessions }: ConfigTargets, next: OmnishConfig, path: readonly string[]): void {
-  const section = path[0];
-  if (section === 'llm') {
-    Object.assign(config.llm.autoTrigger, next.llm.autoTrigger);
-    const { autoTrigger: _kept, ...rest } = next.llm;
-    if (rest.default === undefined) delete config.llm.default;
-    Object.assign(config.llm, rest);
-    // Backends (and their cached keys) are resolved again only when which ones answer changed.
-    if (path[1] !== 'auto_trigger' && path[1] !== 'max_context_tokens') llm.reconfigure();
-    if (path[2] === 'on_stderr_patterns') {
-      // Its list form is what the event detector searches (EventsConfig.stderrPatterns).
-      if (next.events.stderrPatterns) config.events.stderrPatterns = next.events.stderrPatterns;
-      else delete config.events.stderrPatterns;
-      sessions.setEventsConfig(config.events);
-    }
-  } else if (section === 'events') {
-    Object.assign(config.events, next.events);
-    sessions.setEventsConfig(config.events);
-  } else if (section === 'store') {
-    Object.assign(config.store, next.store);
-  } else if (section === 'redact') {
-    Object.assign(config.redact, next.redact); // LlmService reads it on each request
-  }
+export function applyConfig({ config, llm, sessions }: Pick<ConfigTargets, 'config' | 'llm' | 'sessions'>, next: OmnishConfig): void {
+  const answering = (c: OmnishConfig) => ({ default: c.llm.default, fallback: c.llm.fallback, backends: c.llm.backends });
+  const backendsChanged = !isDeepStrictEqual(answering(config), answering(next));
+  const eventsChanged = !isDeepStrictEqual(config.events, next.events);
+  const { autoTrigger, ...llmRest } = next.llm;
+  replaceIn(config.shell, next.shell);
+  replaceIn(config.daemon, next.daemon);
+  replaceIn(config.store, next.store);
+  replaceIn(config.redact, next.redact);
+  replaceIn(config.llm.autoTrigger, autoTrigger);
+  replaceIn(config.llm, { ...llmRest, autoTrigger: config.llm.autoTrigger });
+  replaceIn(config.events, next.events);
+  if (backendsChanged) llm.reconfigure();
+  if (eventsChanged) sessions.setEventsConfig(config.events);
 }

@@ -49,6 +49,9 @@ function fullTable(calls: string[]): RequestHandlers {
     'doctor-llm': () => called('doctor-llm', { source: 'none', problem: 'none here', pid: process.pid, backends: [] }),
     'config-get': () => called('config-get', {}),
     'config-set': () => called('config-set', { ok: true }),
+    'config-reload': () => called('config-reload', {
+      outcome: 'unchanged', changed: [], newShellsOnly: [], config: { file: 'c.toml', source: 'defaults', loadedAtMs: 0, problem: null },
+    }),
   };
 }
 

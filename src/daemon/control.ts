@@ -7,7 +7,7 @@
  */
 import { VERSION } from '../common/version.js';
 import { UsageError } from '../common/errors.js';
-import type { EventData, EventKind, RequestMethod, ResultOf, StatusResult, UntrustedParams } from '../protocol/index.js';
+import type { ConfigStatus, EventData, EventKind, RequestMethod, ResultOf, StatusResult, UntrustedParams } from '../protocol/index.js';
 import { dirBytes, type SessionStore } from '../store/index.js';
 import type { SessionManager } from './sessions.js';
 
@@ -19,6 +19,8 @@ export interface DaemonState {
   connections: () => number;
   /** The default LLM backend as configured now ('auto' when chosen from the environment). */
   defaultBackend?: () => string;
+  /** The configuration in force and whether the file loads (config-reload.ts). */
+  config?: () => ConfigStatus;
 }
 
 /** What a handler gets besides its params: a way to stream Events before its result, and cancellation. */
@@ -69,6 +71,7 @@ export function stateHandlers(): Pick<RequestHandlers, 'ping' | 'status' | 'sess
         const startedAt = handle?.meta.startedAt ?? new Date(info.startedAtMs).toISOString();
         return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, relay: info.relay ?? 'unknown', stored: handle !== null };
       }),
+      ...(state.config ? { config: state.config() } : {}),
     }),
     sessions: (state) => state.sessions.list(),
   };

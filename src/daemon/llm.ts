@@ -154,7 +154,7 @@ export class LlmService {
 
   /**
    * Forgets the resolved backends, so that the next request resolves `config.llm` again: called when
-   * `omnish config set` changed the default, the fallback or a backend table. A request already under
+   * `omnish config set` or a reload of the file changed the default, the fallback or a backend table. A request already under
    * way keeps the backends it started with.
    */
   reconfigure(): void {
@@ -163,10 +163,13 @@ export class LlmService {
 
   /** The backends, resolved once (they cache their keys); a failure is retried on the next request. */
   private resolve(): Promise<Resolved> {
-    this.backends ??= import('../llm/registry.js').then(({ resolveBackends }) => resolveBackends(this.config.llm, this.env, { probeUrl: this.env.OMNISH_LLM_PROBE_URL }));
-    this.backends.catch(() => {
-      this.backends = undefined;
+    if (this.backends) return this.backends;
+    const resolving = import('../llm/registry.js').then(({ resolveBackends }) => resolveBackends(this.config.llm, this.env, { probeUrl: this.env.OMNISH_LLM_PROBE_URL }));
+    this.backends = resolving;
+    resolving.catch(() => {
+      // Only this attempt is forgotten: after a reconfigure, a newer one may be under way.
+      if (this.backends === resolving) this.backends = undefined;
     });
-    return this.backends;
+    return resolving;
   }
 }

@@ -4,15 +4,17 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
+import { configPath, daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
-import { ConfigError, UsageError, isUserFacing } from '../common/errors.js';
-import { defaultConfig, loadConfig, type OmnishConfig } from '../config/config.js';
+import { UsageError, isUserFacing } from '../common/errors.js';
+import type { OmnishConfig } from '../config/config.js';
 import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock } from './lock.js';
 import { openLog, type DaemonLog, type Logger } from './log.js';
 import { configHandlers } from './config-requests.js';
+import { ConfigReloader } from './config-reload.js';
+import { watchConfig } from './config-watch.js';
 import { stateHandlers, type RequestHandlers } from './control.js';
 import { doctorHandlers } from './doctor-requests.js';
 import { AutoExplainer } from './explain.js';
@@ -54,20 +56,6 @@ export async function main(args: string[]): Promise<void> {
     // "omnishd could not start: ..." reads "omnishd: could not start: ..." here.
     process.stderr.write(`omnishd: ${(err as Error).message.replace(/^omnishd /, '')}\n`);
     process.exit(1);
-  }
-}
-
-/**
- * The config, read once at start. A broken config must not stop the recording of sessions, so the
- * daemon logs the problem and runs on defaults (the CLI reports the same error to the user).
- */
-function readConfig(log: Logger): OmnishConfig {
-  try {
-    return loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    log.error({ err: err.message }, 'invalid config; using the defaults');
-    return defaultConfig();
   }
 }
 
@@ -147,19 +135,23 @@ async function runForeground(): Promise<void> {
 async function serve(socket: string, lock: Server, { log, flush: flushLog }: DaemonLog): Promise<void> {
   const startedAtMs = Date.now();
   const token = loadOrCreateToken(runtimeDir());
-  const config = readConfig(log);
+  // A broken config must not stop the recording of sessions: omnishd runs on the defaults, says
+  // where the file is wrong (log, status), and takes the file once it loads.
+  const reloader = new ConfigReloader(configPath(), log);
+  const config = reloader.config;
   const store = new SessionStore(sessionsDir());
   const sessions = new SessionManager(store, log, config.events);
   sessions.sweepOrphans();
   const retain = scheduleRetention(sessions, config, log);
   const llm = new LlmService(store, config, log);
+  reloader.attach({ llm, sessions });
   // This daemon's own table: every control method of the protocol, each with its handler.
   const handlers: RequestHandlers = {
     ...stateHandlers(),
     ...gcHandler(sessions, config),
     ...llmHandlers(llm),
     ...doctorHandlers(config),
-    ...configHandlers({ config, llm, sessions, log }),
+    ...configHandlers({ config, llm, sessions, log }, reloader),
   };
   const explainer = new AutoExplainer(llm, config.llm.autoTrigger, log);
   sessions.onEvent = (session, kind, record) => explainer.consider(session, kind, record);
@@ -170,12 +162,22 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     startedAtMs,
     connections: () => holder.server?.connections.size ?? 0,
     defaultBackend: () => config.llm.default ?? 'auto',
+    config: () => reloader.status(),
   };
   const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, handlers, token, log));
   holder.server = server;
   writeFileSync(daemonPidPath(), `${process.pid}\n`, { mode: 0o600 });
   const flusher = setInterval(() => sessions.flushAll(), FLUSH_INTERVAL_MS);
-  log.info({ socket, version: VERSION }, 'omnishd started');
+  const reload = (trigger: string): void => {
+    try {
+      reloader.reload(trigger);
+    } catch (err) {
+      // A bug: the daemon goes on with the config it has.
+      log.error({ trigger, err: (err as Error).message, stack: (err as Error).stack }, 'config reload failed');
+    }
+  };
+  const watcher = watchConfig(reloader.file, () => reload('file change'));
+  log.info({ socket, version: VERSION, config: reloader.file }, 'omnishd started');
 
   let stopping = false;
   const stop = async (why: string, code: number): Promise<void> => {
@@ -183,6 +185,7 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     stopping = true;
     clearInterval(flusher);
     clearInterval(retain);
+    watcher.close();
     sessions.shutdown();
     await server.close();
     rmSync(socket, { force: true });
@@ -194,7 +197,8 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
   };
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   process.on('SIGINT', () => void stop('SIGINT', 0));
-  process.on('SIGHUP', () => {}); // detached; a hangup is not a reason to stop
+  // Detached, a hangup is not a reason to stop; by convention it asks a daemon to read its config again.
+  process.on('SIGHUP', () => reload('SIGHUP'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err: err.message, stack: err.stack }, 'uncaught exception');
     void stop('crash', 1);

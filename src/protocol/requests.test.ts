@@ -10,11 +10,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ConfigFileProblem } from '../config/file.js';
 import type { BuiltContext } from '../llm/context.js';
 import type { EventRecord, ExplanationRecord, RetentionReport, StoredSession } from '../store/index.js';
 import {
   readEvent, REQUEST_METHODS,
-  type ContextResult, type DaemonEvent, type DetectedEventData, type EventData, type ExplanationEventData, type GcResult, type ResultOf,
+  type ConfigProblem, type ContextResult, type DaemonEvent, type DetectedEventData, type EventData, type ExplanationEventData, type GcResult, type ResultOf,
   type SessionListing,
 } from './index.js';
 
@@ -30,6 +31,7 @@ describe('results computed below the daemon keep the shape of the contract', () 
     // The explanation Event says `text` where the record says `answer`, and carries the command line.
     expectTypeOf<Pick<ExplanationEventData, 'seq' | 'backend' | 'model'>>().toEqualTypeOf<Pick<ExplanationRecord, 'seq' | 'backend' | 'model'>>();
     expectTypeOf<ResultOf<'gc'>>().toEqualTypeOf<GcResult>();
+    expectTypeOf<Omit<ConfigProblem, 'sinceMs'>>().toEqualTypeOf<ConfigFileProblem>();
   });
 });
 

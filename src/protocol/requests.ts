@@ -68,6 +68,37 @@ export type StoreProblem = {
   failures: number;
 };
 
+/**
+ * Why the config file does not load, and where (`status` result `config.problem`). The shape of
+ * src/config/file.ts's ConfigFileProblem, plus `sinceMs`.
+ */
+export type ConfigProblem = {
+  /** The config file's path. */
+  file: string;
+  /** 1-based line of the key (or of a syntax error); absent when the file cannot be read at all. */
+  line?: number;
+  /** 1-based column, with `line`. */
+  col?: number;
+  /** The key, dotted (`llm.claude.model`, `events.rules[2].pattern`); absent for a syntax error or an unreadable file. */
+  key?: string;
+  /** What is wrong, without the file's name. */
+  error: string;
+  /** Since when the file has not loaded, ms since the epoch (the first reading that failed). */
+  sinceMs: number;
+};
+
+/** The configuration omnishd runs with (`status` result `config`). */
+export type ConfigStatus = {
+  /** The file omnishd reads (it need not exist). */
+  file: string;
+  /** What is in force: the file as read at `loadedAtMs`, or the defaults (no file, or a file that has not loaded since omnishd started). */
+  source: 'file' | 'defaults';
+  /** When what is in force was read, ms since the epoch. */
+  loadedAtMs: number;
+  /** While the file does not load: why (omnishd keeps what is in force); null when it loads. */
+  problem: ConfigProblem | null;
+};
+
 /** One session being recorded now, as `status` lists it. */
 export type LiveSessionStatus = {
   id: SessionId;
@@ -112,6 +143,8 @@ export type StatusResult = {
   store: { dir: string; sessions: number; bytes: number; problem: StoreProblem | null; lastProblem: StoreProblem | null };
   /** The sessions recorded now. */
   sessions: LiveSessionStatus[];
+  /** The configuration in force and whether the file loads; absent from an omnishd older than the field. */
+  config?: ConfigStatus;
 };
 
 /** One stored session, as `sessions` lists it (the store's StoredSession with `active` as the daemon knows it). */
@@ -248,6 +281,21 @@ export type ConfigSetResult = {
   value?: unknown;
 };
 
+/** Result of `config-reload`: what reading the file again did. A broken file is a result, not an error. */
+export type ConfigReloadResult = {
+  /**
+   * 'reloaded': omnishd now runs with the file as it is; 'unchanged': it already did (the file's
+   * text is what it last read); 'invalid': the file does not load, and omnishd keeps what it had.
+   */
+  outcome: 'reloaded' | 'unchanged' | 'invalid';
+  /** What changed in omnishd, one entry per key or backend table (`llm.default`, `[llm.local] added`); empty unless reloaded. */
+  changed: string[];
+  /** The keys of `changed` that omnish shells read when they start: running shells keep their value until restarted. */
+  newShellsOnly: string[];
+  /** The configuration after the reload. */
+  config: ConfigStatus;
+};
+
 // ---------------------------------------------------------------- the map
 
 /** Every control method: method → { params, result }. */
@@ -261,6 +309,7 @@ export interface Requests {
   'doctor-llm': { params: NoParams; result: DoctorLlmResult };
   'config-get': { params: NoParams; result: ConfigTable };
   'config-set': { params: ConfigSetParams; result: ConfigSetResult };
+  'config-reload': { params: NoParams; result: ConfigReloadResult };
 }
 
 /** A control method's name, e.g. 'status'. */
@@ -277,7 +326,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 export type UntrustedParams<M extends RequestMethod> = { readonly [K in keyof ParamsOf<M>]?: unknown } & Readonly<Record<string, unknown>>;
 
 /** Every method, in the order docs/protocol.md lists them. Typed so that a method missing here does not compile. */
-export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'doctor-llm', 'ask', 'context'] as const satisfies readonly RequestMethod[];
+export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context'] as const satisfies readonly RequestMethod[];
 
 // A method of Requests that REQUEST_METHODS lacks makes this `false` and the line below fail to compile.
 const _allListed: Exclude<RequestMethod, (typeof REQUEST_METHODS)[number]> extends never ? true : false = true;

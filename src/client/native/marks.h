@@ -23,23 +23,35 @@ typedef struct {
 
 /**
  * Called for each mark, in order. `payload` is the OSC payload (for alt marks: NULL, 0), valid
- * only during the call; the caller decodes D's status, E's command, P's cwd from it if it wants.
+ * only during the call; the caller decodes D's status, E's command, P's cwd from it if it wants
+ * (src/shell/mark-payload.ts parseMarkPayload). Must not call back into the same parser.
  */
 typedef void (*omnish_mark_cb)(void *ctx, const omnish_mark *mark, const uint8_t *payload, size_t len);
 
 typedef struct omnish_marks omnish_marks;
 
-/** A parser for one session. NULL when the nonce is not printable ASCII without ';' or space, or on OOM. */
+/** True when `nonce` may be a session's nonce: non-empty, printable ASCII without ';' or space (marks.ts). */
+int omnish_marks_valid_nonce(const char *nonce);
+
+/** A parser for one session. NULL when the nonce is not valid (omnish_marks_valid_nonce), or on OOM. */
 omnish_marks *omnish_marks_new(const char *nonce);
 void omnish_marks_free(omnish_marks *p);
 
-/** Parses the next chunk (MarkParser.push). */
+/**
+ * Parses the next chunk (MarkParser.push); `cb` may be NULL. The chunk is not kept: an OSC that
+ * spans chunks is copied (at most OMNISH_MAX_OSC_BYTES; were memory to run out, that OSC would be
+ * abandoned like an oversize one). A chunk in ground state without ESC costs one memchr.
+ */
 void omnish_marks_push(omnish_marks *p, const uint8_t *chunk, size_t n, omnish_mark_cb cb, void *ctx);
 
 /**
  * Parses the next chunk and writes it without this session's marks to `out` (MarkParser.pushAndStrip):
  * bytes withheld from the previous chunk come first; a tail that may begin a mark is withheld.
- * `out` must hold n + omnish_marks_held(p) bytes. Returns the bytes written.
+ * `out` must hold n + omnish_marks_held(p) bytes; it may be `chunk` itself when nothing is held
+ * (omnish_marks_held(p) == 0 before the call: the output is then the chunk with bytes removed),
+ * which saves the copy. Returns the bytes written. Withheld bytes are at most one pending OSC
+ * (OMNISH_MAX_OSC_BYTES + 3); were memory to run out for them, they are written out instead.
+ * Do not mix with omnish_marks_push on one parser.
  */
 size_t omnish_marks_strip(omnish_marks *p, const uint8_t *chunk, size_t n, uint8_t *out, omnish_mark_cb cb, void *ctx);
 
