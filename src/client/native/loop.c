@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -429,6 +430,17 @@ static int may_divert(omnish_loop *l, uint8_t first) {
          !atomic_load(&l->alt) && atomic_load(&l->line_empty) && omnish_loop_shell_in_foreground(l);
 }
 
+/*
+ * Keys typed after a resize must reach a program that already sees the new size, but SIGWINCH
+ * reaches JavaScript (which records the Resize) later than the keys reach this thread. The kernel
+ * sets the terminal's size before it signals, so two ioctls per keystroke chunk keep the order.
+ */
+static void follow_window_size(omnish_loop *l) {
+  struct winsize term, pty;
+  if (ioctl(l->out_fd, TIOCGWINSZ, &term) != 0 || term.ws_col == 0 || ioctl(l->master, TIOCGWINSZ, &pty) != 0) return;
+  if (term.ws_col != pty.ws_col || term.ws_row != pty.ws_row) ioctl(l->master, TIOCSWINSZ, &term);
+}
+
 static void read_input(omnish_loop *l) {
   uint8_t buf[4096];
   ssize_t n = read(l->in_fd, buf, sizeof buf);
@@ -439,6 +451,7 @@ static void read_input(omnish_loop *l) {
     return;
   }
   atomic_fetch_add(&l->in_bytes, (unsigned long long)n);
+  follow_window_size(l);
   if (l->diverted || may_divert(l, buf[0])) {
     omnish_event *ev = event_new(OMNISH_EV_INPUT);
     if (ev && (ev->data = malloc((size_t)n))) {
