@@ -309,17 +309,7 @@ static const uint8_t *shown(omnish_loop *l, chunk_ctx *c, size_t *len) {
     *len = c->n;
     return c->chunk;
   }
-  size_t need = c->n + omnish_marks_held(l->marks);
-  if (need > l->strip_cap) {
-    uint8_t *p = realloc(l->strip_buf, need);
-    if (!p) { /* cannot strip this chunk: show it as it is */
-      omnish_marks_push(l->marks, c->chunk, c->n, on_mark, c);
-      *len = c->n;
-      return c->chunk;
-    }
-    l->strip_buf = p;
-    l->strip_cap = need;
-  }
+  /* strip_buf holds a whole read plus the most a parser withholds (allocated at start). */
   *len = omnish_marks_strip(l->marks, c->chunk, c->n, l->strip_buf, on_mark, c);
   return l->strip_buf;
 }
@@ -638,7 +628,9 @@ int omnish_loop_start(omnish_loop *l, int master, pid_t pid, const omnish_loop_o
     return -1;
   }
   l->prompt = malloc(PROMPT_MAX);
-  if (!l->prompt || batch_alloc(l) != 0) {
+  l->strip_cap = opts->strip_marks ? opts->batch_bytes + OMNISH_MAX_OSC_BYTES + 64 : 0;
+  if (l->strip_cap && !(l->strip_buf = malloc(l->strip_cap))) l->strip_cap = 0;
+  if (!l->prompt || batch_alloc(l) != 0 || (opts->strip_marks && !l->strip_buf)) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
