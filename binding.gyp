@@ -6,9 +6,12 @@
       "target_name": "omnish_relay",
       "sources": [
         "src/client/native/addon.c",
+        "src/client/native/frames.c",
+        "src/client/native/loop.c",
         "src/client/native/marks.c",
         "src/client/native/marks_napi.c",
-        "src/client/native/relay.c"
+        "src/client/native/relay.c",
+        "src/client/native/spawn.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],

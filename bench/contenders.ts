@@ -6,7 +6,7 @@ import type { Step } from './cterm.js';
 export const PROMPT = 'BENCHPROMPT$ ';
 
 /** Names of the contenders, in the order they are reported. */
-export const CONTENDER_NAMES = ['direct', 'script', 'omnish'] as const;
+export const CONTENDER_NAMES = ['direct', 'script', 'omnish', 'omnish-js'] as const;
 export type ContenderName = (typeof CONTENDER_NAMES)[number];
 
 /** A program run in the terminal's pty. */
@@ -28,6 +28,8 @@ export function contenders(only: readonly string[], omnish: string): Contender[]
     // environment, so the command puts it back before the interactive bash starts.
     { name: 'script', file: 'script', args: ['-qfec', `PS1='${PROMPT}' exec bash --norc --noprofile`, '/dev/null'] },
     { name: 'omnish', file: process.execPath, args: [omnish, '--norc', '--noprofile'] },
+    // The node-pty relay, for the comparison (docs/benchmarks.md): the same omnish with OMNISH_RELAY=js.
+    { name: 'omnish-js', file: '/usr/bin/env', args: ['OMNISH_RELAY=js', process.execPath, omnish, '--norc', '--noprofile'] },
   ];
   for (const name of only) {
     if (!all.some((c) => c.name === name)) throw new BenchError(`unknown contender ${name} (known: ${CONTENDER_NAMES.join(', ')})`);

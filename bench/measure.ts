@@ -42,7 +42,7 @@ export interface ThroughputRun {
 }
 
 async function daemonCpuAround(ctx: RunContext, c: Contender, run: () => Promise<TermResult>): Promise<{ r: TermResult; cpu: number }> {
-  const pid = c.name === 'omnish' ? ctx.daemonPid : undefined;
+  const pid = c.name.startsWith('omnish') ? ctx.daemonPid : undefined;
   const before = pid === undefined ? NaN : cpuSeconds(pid);
   const r = await run();
   const cpu = pid === undefined ? NaN : (await cpuWhenIdle(pid)) - before;

@@ -131,7 +131,7 @@ export function render(rounds: readonly Round[], s: Setting): string {
     ...names.map((n) => [n, cell(tp(n, (t) => t.seconds), sec), cell(tp(n, (t) => t.markerSeconds), sec),
       cell(tp(n, (t) => t.delivered / t.seconds / 1e6), (x) => fmt(x)),
       has('direct') ? cell(tpRatio(n, 'direct'), fmtRatio) : 'n/a', has('script') ? cell(tpRatio(n, 'script'), fmtRatio) : 'n/a',
-      cell(tp(n, (t) => t.relayCpu), cpu), n === 'omnish' ? cell(tp(n, (t) => t.daemonCpu), cpu) : '-',
+      cell(tp(n, (t) => t.relayCpu), cpu), n.startsWith('omnish') ? cell(tp(n, (t) => t.daemonCpu), cpu) : '-',
       cell(tp(n, (t) => t.readerCpu), cpu)]),
   ]));
   out.push('');

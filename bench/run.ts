@@ -57,7 +57,7 @@ async function storedBytes(data: string): Promise<{ bytes: number; settled: bool
 async function rounds(ctx: RunContext, list: Contender[], opts: Options, file: string, omnishBytes: { n: number }): Promise<Round[]> {
   const out: Round[] = [];
   const count = (c: Contender, bytes: number): void => {
-    if (c.name === 'omnish') omnishBytes.n += bytes;
+    if (c.name.startsWith('omnish')) omnishBytes.n += bytes;
   };
   for (let i = 0; i < opts.rounds; i++) {
     const round: Round = { throughput: {}, echo: {}, startsMs: {} };
@@ -69,7 +69,7 @@ async function rounds(ctx: RunContext, list: Contender[], opts: Options, file: s
       log(`round ${i + 1}/${opts.rounds} throughput ${c.name.padEnd(6)} ${fmt(t.delivered / t.seconds / 1e6)} MB/s ` +
         `(${fmt(t.seconds, 3)} s, ${t.delivered} bytes${t.markerSeen ? '' : ', no end marker'}; relay CPU ${fmt(t.relayCpu, 2)} s, ` +
         `whole tree ${fmt(t.treeCpu, 2)} s` +
-        `${c.name === 'omnish' ? `, daemon CPU ${fmt(t.daemonCpu, 2)} s` : ''}, reader CPU ${fmt(t.readerCpu, 2)} s)`);
+        `${c.name.startsWith('omnish') ? `, daemon CPU ${fmt(t.daemonCpu, 2)} s` : ''}, reader CPU ${fmt(t.readerCpu, 2)} s)`);
     }
     for (const c of order) {
       const e = await echoRun(ctx, c, opts.keys);
@@ -105,7 +105,7 @@ async function bench(opts: Options, dir: string, iso: Isolation): Promise<void> 
   const env = benchEnv(iso);
   const ctx: RunContext = { term, daemonPid: undefined, opts: { cols: COLS, rows: ROWS, timeoutMs: opts.timeoutMs, env, cwd: dir } };
   const omnishBytes = { n: 0 };
-  const omnish = list.find((c) => c.name === 'omnish');
+  const omnish = list.find((c) => c.name.startsWith('omnish'));
   if (omnish) {
     // A user's daemon is already running: start it, and warm it up with one session.
     ctx.daemonPid = await startDaemon(join(dirname(opts.omnish), 'omnishd.js'), env, iso);

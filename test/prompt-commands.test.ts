@@ -56,7 +56,8 @@ describe('special commands at the prompt', () => {
     expect(out).toMatch(/omnishd \S+ running \(pid \d+, up \d+s\)/);
     expect(out).toMatch(/store: 1 session, [\d.]+ MB/);
     expect(out).toMatch(/default LLM backend: /);
-    expect(out).toMatch(/this session: [0-9a-f]{12}, shell integration: bash, recording/);
+    const relay = process.env.OMNISH_RELAY === 'js' ? 'js \\(OMNISH_RELAY=js\\)' : 'native';
+    expect(out).toMatch(new RegExp(`this session: [0-9a-f]{12}, shell integration: bash, relay: ${relay}, recording`));
   });
 
   it('::sessions lists this session with its tty, cwd and last command', async () => {

@@ -130,3 +130,18 @@ describe('the shell behaves as without omnish', () => {
   });
 });
 
+
+describe('[shell] strip_marks', () => {
+  it('keeps our marks off the terminal while prompts are still tracked and `::` still works', async () => {
+    writeFileSync(join(dir.path, 'config.toml'), '[shell]\nstrip_marks = true\n');
+    const t = omnish();
+    await ready(t);
+    expect(await runIn(t, 'echo HELLO$((1+1))')).toContain('HELLO2');
+    const since = t.mark();
+    t.write('::help\r');
+    await t.waitFor('::replay', { since });
+    await waitUntil(() => t.bytes().subarray(since).includes('PROMPT$ '), 'the prompt drawn again');
+    expect(t.bytes().includes('omnish=')).toBe(false);
+    expect(t.bytes().includes('\x1b]133;')).toBe(false);
+  });
+});

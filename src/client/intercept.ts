@@ -21,6 +21,8 @@ export interface InterceptHost {
   run(line: string, keys: KeyRouter): Promise<void>;
   /** Sends bytes to the shell (keys typed ahead of a `::` command's end, given back afterwards). */
   forward(bytes: Buffer): void;
+  /** Called when a `::` command has finished and its typed-ahead keys were handled. */
+  settled?(): void;
 }
 
 /** Routes keys typed while a `::` command runs to whoever listens (e.g. replay's q). */
@@ -61,6 +63,16 @@ export class Interceptor {
     private readonly host: InterceptHost,
     private readonly prefix = '::',
   ) {}
+
+  /** True when keys pass straight to the shell (no `::` line is being typed or run). */
+  get passing(): boolean {
+    return this.mode === 'pass';
+  }
+
+  /** True when, as far as the keys seen here tell, the shell's input line is empty. */
+  get lineIsEmpty(): boolean {
+    return this.lineEmpty;
+  }
 
   /** True when nothing is typed at a ready prompt: text can be shown above it and the prompt redrawn. */
   idleAtEmptyPrompt(): boolean {
@@ -180,6 +192,7 @@ export class Interceptor {
       const typeahead = Buffer.concat(this.typeahead.splice(0));
       const forward = typeahead.length > 0 ? this.filter(typeahead) : null;
       if (forward && forward.length > 0) this.host.forward(forward);
+      this.host.settled?.();
     });
   }
 }

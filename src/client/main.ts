@@ -4,14 +4,14 @@
  * the real shell: a user whose login shell is omnish must never be locked out.
  */
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { isUserFacing } from '../common/errors.js';
 import { loadConfig, type OmnishConfig } from '../config/config.js';
 import { execShell } from './exec.js';
 import { classifyInvocation, isLoginProgram } from './invocation.js';
-import type { Pty } from './pty.js';
 import { runWrapped } from './session.js';
 import { resolveShell } from '../shell/resolve.js';
-import type { ProcessTerminal } from './terminal.js';
+import type { ExitControl } from './session-parts.js';
 
 /** What the launcher knows about how it was started. */
 export interface LaunchInfo {
@@ -46,8 +46,9 @@ export async function runAsShell(launch: LaunchInfo): Promise<void> {
   const invocation = classifyInvocation({
     argv0: launch.argv0,
     args: launch.args,
-    stdinIsTty: process.stdin.isTTY === true,
-    stdoutIsTty: process.stdout.isTTY === true,
+    // isatty, not process.stdin/stdout: those streams would take fd 0 into libuv, and the native relay reads it itself.
+    stdinIsTty: isatty(0),
+    stdoutIsTty: isatty(1),
     env: process.env,
     parentIsLoginProgram: isLoginProgram(parentComm()),
   });
@@ -64,11 +65,11 @@ export async function runAsShell(launch: LaunchInfo): Promise<void> {
  * The terminal is restored on every way out: normal exit, signals, uncaught errors; and raw mode
  * comes back after omnish itself is stopped and continued (SIGTSTP/SIGCONT).
  */
-function installExitPaths(terminal: ProcessTerminal, pty: Pty): void {
+function installExitPaths(terminal: ExitControl): void {
   process.on('exit', () => terminal.restore());
   const hangUp = (code: number) => () => {
     terminal.restore();
-    pty.kill('SIGHUP');
+    terminal.hangUp();
     // The shell normally exits on SIGHUP and the relay exits with it; do not hang if it does not.
     setTimeout(() => process.exit(code), 2000).unref();
   };
@@ -80,12 +81,11 @@ function installExitPaths(terminal: ProcessTerminal, pty: Pty): void {
   });
   process.on('SIGCONT', () => {
     terminal.enterRaw();
-    const { cols, rows } = terminal.size();
-    pty.resize(cols, rows);
+    terminal.resize();
   });
   process.on('uncaughtException', (err) => {
     terminal.restore();
-    pty.kill('SIGHUP');
+    terminal.hangUp();
     process.stderr.write(`omnish: internal error (a bug): ${err.stack ?? err}\n`);
     process.exit(70);
   });

@@ -41,15 +41,9 @@ export interface RecordQueueOptions {
   timers?: QueueTimers;
 }
 
-/** Reason of the Gap recorded when output is dropped at the cap. */
-export const CAP_REASON = 'client buffer full';
-/** Reason of the Gap recorded for output left out between pause() and resume(). */
-export const PAUSE_REASON = 'paused by the user (::pause)';
+import { BATCH_BYTES, BATCH_MS, CAP_REASON, PAUSE_REASON } from './record-limits.js';
 
-/** Default largest IoData payload, bytes: one frame per batch, not per ~4 KiB pty read. */
-export const BATCH_BYTES = 64 * 1024;
-/** Default longest wait before a partial batch is sealed, ms. */
-export const BATCH_MS = 5;
+export { BATCH_BYTES, BATCH_MS, CAP_REASON, PAUSE_REASON };
 
 const globalTimers: QueueTimers = {
   setTimeout: (cb, ms) => setTimeout(cb, ms),

@@ -8,11 +8,11 @@
  */
 import { hostname } from 'node:os';
 import { readlinkSync } from 'node:fs';
-import { PROTOCOL_VERSION, checkWelcome, readEvent, type DaemonEvent, type SessionStart } from '../protocol/index.js';
+import { PROTOCOL_VERSION, checkWelcome, readEvent, type DaemonEvent, type Resize, type SessionEnd, type SessionStart } from '../protocol/index.js';
 import { VERSION } from '../common/version.js';
 import type { Connection, Transport } from '../transport/index.js';
 import type { ExitStatus } from './pty.js';
-import { RecordQueue } from './record-queue.js';
+import { RecordQueue, type QueueOutlet } from './record-queue.js';
 import type { OutputSink } from './relay.js';
 
 /** Tunables, all with defaults fit for a terminal. */
@@ -29,10 +29,29 @@ export interface RecorderOptions {
   /** Reads the auth token (the daemon creates it); undefined when there is none yet. */
   token: () => string | undefined;
   /**
+   * What holds the session for the daemon: by default a {@link RecordQueue} fed by output(); the
+   * native relay passes its own (src/client/native-record.ts), which queues and writes in C.
+   */
+  buffer?: (onQueued: () => void) => RecordBuffer;
+  /**
    * Receives the events the daemon pushes for this session (failures, explanations), of the kinds
    * this build knows and with their data checked; others are skipped.
    */
   onEvent?: (event: DaemonEvent) => void;
+}
+
+/** The part of {@link RecordQueue} the recorder uses; the native relay's buffer implements it too. */
+export interface RecordBuffer {
+  output(data: Buffer, tUs: number): void;
+  push(msg: Resize | SessionEnd): void;
+  pause(tUs: number): boolean;
+  resume(): boolean;
+  readonly isPaused: boolean;
+  readonly isEmpty: boolean;
+  readonly isBlocked: boolean;
+  setOutlet(outlet: (QueueOutlet & { readonly fd?: number }) | undefined): void;
+  drained(): void;
+  flush(): boolean;
 }
 
 /** Identity of the session, as SessionStart carries it. */
@@ -74,7 +93,7 @@ const AUTOSTART_INTERVAL_MS = 5000;
  * backpressure.
  */
 export class Recorder implements OutputSink {
-  private readonly queue: RecordQueue;
+  private readonly queue: RecordBuffer;
   private conn: Connection | undefined;
   private registered = false;
   private everRegistered = false;
@@ -91,7 +110,8 @@ export class Recorder implements OutputSink {
     private readonly info: SessionInfo,
     private readonly options: RecorderOptions,
   ) {
-    this.queue = new RecordQueue({ capBytes: options.capBytes ?? 8 * 1024 * 1024, onQueued: () => this.scheduleFlush() });
+    const onQueued = (): void => this.scheduleFlush();
+    this.queue = options.buffer?.(onQueued) ?? new RecordQueue({ capBytes: options.capBytes ?? 8 * 1024 * 1024, onQueued });
     this.backoffRange = options.backoffMs ?? [100, 10_000];
     this.backoff = this.backoffRange[0];
     void this.connect();

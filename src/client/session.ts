@@ -6,8 +6,7 @@
  * recording or of the integration turns that off with one line, and the relay goes on.
  */
 import { randomBytes } from 'node:crypto';
-import { basename, join } from 'node:path';
-import { runtimeDir, socketPath } from '../common/paths.js';
+import { basename } from 'node:path';
 import type { SessionControl } from '../commands/io.js';
 import type { OmnishConfig } from '../config/config.js';
 import { handOverNonce, integrationFor, type Integration, type NonceHandoff } from '../shell/launch.js';
@@ -18,35 +17,24 @@ import { SESSION_ENV, type Invocation } from './invocation.js';
 import { PromptTracker } from './prompt.js';
 import { runPromptCommand } from './prompt-commands.js';
 import { isUtf8Locale, spawnShellPty, type Pty } from './pty.js';
-import type { Recorder, SessionInfo } from './recorder.js';
+import type { Recorder } from './recorder.js';
 import { DeferredSink, exitCodeOf, microsSince, runRelay, type RelayFault, type RelayIo } from './relay.js';
+import {
+  FAULT_LABEL,
+  chooseRelay,
+  integrationLabel,
+  reasonOf,
+  relayLabel,
+  startRecorder,
+  wrappedArgs,
+  type ExitControl,
+} from './session-parts.js';
 import { saveTermiosAndEnterRaw, type ProcessTerminal } from './terminal.js';
 
 /** How long omnish waits at exit for the daemon to take the end of the session (ms). */
 const RECORDER_DRAIN_MS = 1000;
 /** How long omnish waits at exit for terminal writes still queued in process.stdout (ms). */
 const STDOUT_FLUSH_MS = 2000;
-
-/** What the user reads when a part of omnish turns itself off. */
-const FAULT_LABEL: Record<RelayFault, string> = { recording: 'recording', integration: 'shell integration' };
-
-/** First line of an error's message, for a one-line report. */
-function reasonOf(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0] ?? text;
-}
-
-/** Arguments for the wrapped shell: node-pty cannot set argv[0], so a login shell gets `-l`. */
-function wrappedArgs(invocation: Invocation): string[] {
-  const args = invocation.shellArgs;
-  const hasLoginFlag = args.some((a) => a === '--login' || /^-[a-zA-Z]*l[a-zA-Z]*$/.test(a));
-  return invocation.login && !hasLoginFlag ? ['-l', ...args] : args;
-}
-
-/** The integration state as `omnish status` reports it: the shell's name, or `off: reason`. */
-export function integrationLabel(integration: Integration): string {
-  return integration.integration ?? `off: ${integration.off}`;
-}
 
 /**
  * Runs the shell under omnish until it exits, then exits the process with its status.
@@ -56,8 +44,14 @@ export async function runWrapped(
   shellPath: string,
   invocation: Invocation,
   config: OmnishConfig,
-  onReady: (terminal: ProcessTerminal, pty: Pty) => void,
+  onReady: (control: ExitControl) => void,
 ): Promise<void> {
+  const choice = await chooseRelay(process.env, (line) => process.stderr.write(line));
+  if (choice.kind === 'native') {
+    const { runNativeWrapped } = await import('./native-session.js');
+    return runNativeWrapped(choice.addon, shellPath, invocation, config, onReady);
+  }
+  const relay = relayLabel(choice);
   const sessionId = randomBytes(6).toString('hex');
   const nonce = randomBytes(16).toString('hex');
   let terminal: ProcessTerminal | undefined;
@@ -89,8 +83,16 @@ export async function runWrapped(
     return;
   }
   markShellStarted();
-  onReady(terminal, pty);
-  await relaySession({ sessionId, nonce, shellPath, config, terminal, pty, integration });
+  onReady({
+    restore: () => terminal.restore(),
+    enterRaw: () => terminal.enterRaw(),
+    resize: () => {
+      const { cols, rows } = terminal.size();
+      pty.resize(cols, rows);
+    },
+    hangUp: () => pty.kill('SIGHUP'),
+  });
+  await relaySession({ sessionId, nonce, shellPath, config, terminal, pty, integration, relay });
 }
 
 /** The pieces of a wrapped session once its shell runs. */
@@ -102,11 +104,13 @@ interface RunningShell {
   terminal: ProcessTerminal;
   pty: Pty;
   integration: Integration;
+  /** The relay's label for `omnish status`. */
+  relay: string;
 }
 
 /** Relays until the shell has exited and its output has ended, then exits the process with its status. */
 async function relaySession(s: RunningShell): Promise<void> {
-  const { sessionId, nonce, shellPath, config, terminal, pty, integration } = s;
+  const { sessionId, nonce, shellPath, config, terminal, pty, integration, relay: relayName } = s;
   // `::` commands run in this process and find their session here (`omnish commands` defaults to it).
   process.env[SESSION_ENV] = sessionId;
   const sink = new DeferredSink();
@@ -145,7 +149,7 @@ async function relaySession(s: RunningShell): Promise<void> {
   try {
     const recorder = await startRecorder(config, prompt?.notices, (info) => {
       const base = { ...info(sessionId, shellPath, pty.pid, startSize), startedAtMs };
-      const withIntegration = { ...base, integration: integrationLabel(integration) };
+      const withIntegration = { ...base, integration: integrationLabel(integration), relay: relayName };
       return integration.integration ? { ...withIntegration, nonce } : withIntegration;
     });
     sink.attach(recorder);
@@ -180,29 +184,6 @@ function stdoutFlushed(timeoutMs: number): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-  });
-}
-
-/**
- * Starts the copy of the session for omnishd. Loaded only now, after the shell is spawned, so the
- * shell's start-up does not wait for the protocol and transport code (and MessagePack) to load.
- */
-async function startRecorder(
-  config: OmnishConfig,
-  notices: Notices | undefined,
-  describe: (info: typeof import('./recorder.js').sessionInfo) => SessionInfo,
-): Promise<Recorder> {
-  const [{ Recorder, sessionInfo }, { readToken, TOKEN_FILE, UnixTransport }, { spawnDaemon }] = await Promise.all([
-    import('./recorder.js'),
-    import('../transport/index.js'),
-    import('../control/autostart.js'),
-  ]);
-  return new Recorder(new UnixTransport(socketPath(), { connectTimeoutMs: 1000 }), describe(sessionInfo), {
-    token: () => readToken(join(runtimeDir(), TOKEN_FILE)),
-    startDaemon: config.daemon.autostart ? () => spawnDaemon() : undefined,
-    onEvent: (ev) => {
-      if (ev.kind === 'explanation' && notices) notices.add(ev.data.command, ev.data.text);
-    },
   });
 }
 

@@ -75,6 +75,19 @@ export async function checkNodePty(): Promise<CheckResult> {
   }
 }
 
+/** Which relay a new session runs: the native addon, or node-pty (and why). */
+export async function checkRelay(env: Record<string, string | undefined> = process.env): Promise<CheckResult> {
+  if (env.OMNISH_RELAY === 'js') return ok('relay', 'the JavaScript relay (node-pty): OMNISH_RELAY=js');
+  const { loadNativeAddon } = await import('../client/native/addon.js');
+  const { addon, error } = loadNativeAddon();
+  if (addon && typeof addon.startRelay === 'function') return ok('relay', 'native (the C relay loads)');
+  return warn(
+    'relay',
+    `the slower JavaScript relay (node-pty) runs: the native addon does not load (${error ?? 'it has no relay'})`,
+    `reinstall omnish for ${process.platform}-${process.arch}, or build the addon from a checkout with a C compiler: npm run build`,
+  );
+}
+
 /** What to do about a config file that does not load, by what is wrong where. */
 export function configFix(p: ConfigFileProblem): string {
   if (p.line === undefined) return `make ${p.file} a file you can read (chmod 600 ${p.file}), or remove it to use the defaults`;

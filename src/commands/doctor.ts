@@ -17,7 +17,8 @@ import { UnsupportedRequestError } from '../common/errors.js';
 import type { DoctorLlmResult, StatusResult } from '../protocol/index.js';
 import { ConnectError, TOKEN_FILE } from '../transport/index.js';
 import {
-  checkConfig, checkNode, checkNodePty, checkPrivateFile, checkShellIntegration, checkSocketDir, checkStty, checkWritableDir,
+  checkConfig, checkNode, checkNodePty,
+  checkRelay, checkPrivateFile, checkShellIntegration, checkSocketDir, checkStty, checkWritableDir,
   compareVersions, type CheckResult,
 } from './doctor-checks.js';
 import type { CommandSpec } from './registry.js';
@@ -196,6 +197,7 @@ export async function runChecks(): Promise<CheckResult[]> {
   const groups = await Promise.all([
     bounded('node', LOCAL_TIMEOUT_MS, () => checkNode()),
     bounded('node-pty', LOCAL_TIMEOUT_MS, checkNodePty),
+    bounded('relay', LOCAL_TIMEOUT_MS, () => checkRelay()),
     [configResult],
     bounded('stty', LOCAL_TIMEOUT_MS, () => checkStty()),
     bounded('shell integration', LOCAL_TIMEOUT_MS, () => checkShellIntegration(config)),

@@ -41,7 +41,7 @@ function render(io: CommandIo, s: StatusResult): string {
   const mine = s.sessions.find((x) => x.id === (here?.id ?? process.env.OMNISH_SESSION));
   if (mine) {
     const recording = here ? (here.paused ? ', recording paused (::resume)' : ', recording') : '';
-    lines.push(sanitizeLine(`this session: ${mine.id}, ${integrationText(mine.integration)}${recording}`));
+    lines.push(sanitizeLine(`this session: ${mine.id}, ${integrationText(mine.integration)}, relay: ${mine.relay}${recording}`));
   }
   return lines.join('\n') + '\n';
 }

@@ -69,7 +69,7 @@ export function stateHandlers(): Pick<RequestHandlers, 'ping' | 'status' | 'sess
       store: storeSummary(state.sessions),
       sessions: [...state.sessions.liveSessions.values()].map(({ id, handle, info, integration }) => {
         const startedAt = handle?.meta.startedAt ?? new Date(info.startedAtMs).toISOString();
-        return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, stored: handle !== null };
+        return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, relay: info.relay ?? 'unknown', stored: handle !== null };
       }),
       ...(state.config ? { config: state.config() } : {}),
     }),

@@ -176,6 +176,8 @@ export interface SessionStart {
   nonce?: string;
   /** Shell integration state: the shell name ('bash', 'zsh', 'fish') or `off: <reason>`. */
   integration?: string;
+  /** Which relay the client runs: `native`, or `js (why)`. Optional: added after protocol 1, no bump. */
+  relay?: string;
 }
 
 /** 0x03 — bytes of the session, in order. Decoded `data` is a Buffer. */

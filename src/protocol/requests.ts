@@ -114,6 +114,8 @@ export type LiveSessionStatus = {
   clientPid: number;
   /** Shell integration state: the shell's name, or `off: <reason>`. */
   integration: string;
+  /** The client's relay: `native`, `js (why)`, or `unknown` (a client older than the field). */
+  relay: string;
   /** False while the store cannot hold the session (its bytes are counted as lost). */
   stored: boolean;
 };

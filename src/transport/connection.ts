@@ -63,6 +63,12 @@ export class SocketConnection implements Connection {
     return this.socket.writableLength;
   }
 
+  get fd(): number | undefined {
+    // libuv's handle is internal to Node, but its fd has been stable on Unix for a decade.
+    const fd = (this.socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+  }
+
   get closed(): boolean {
     return this.ending || this.isClosed;
   }

@@ -39,6 +39,8 @@ export interface Connection {
   destroy(err?: Error): void;
   /** Bytes queued for sending, not yet handed to the kernel. */
   readonly bufferedBytes: number;
+  /** The socket's file descriptor (for the native relay, which writes frames itself); undefined when unknown. */
+  readonly fd?: number;
   /** True once the connection is closed or closing; send() is then a no-op. */
   readonly closed: boolean;
 }

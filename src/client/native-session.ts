@@ -1,0 +1,300 @@
+/**
+ * A wrapped session on the native relay (src/client/native/): C owns the hot path (every output
+ * chunk and keystroke, the copy for omnishd, prompt tracking from the marks); JavaScript gets a
+ * handful of events per command and runs what it always ran: `::` commands, notices, the
+ * recorder's connection (handshake, SessionStart, reconnect, autostart). Same guarantees as
+ * session.ts: any failure before the shell is up ends in the plain shell; after that, a failure of
+ * the recording or the integration turns that off with one line and the relay goes on.
+ */
+import { randomBytes } from 'node:crypto';
+import type { SessionControl } from '../commands/io.js';
+import type { OmnishConfig } from '../config/config.js';
+import { handOverNonce, integrationFor, type Integration, type NonceHandoff } from '../shell/launch.js';
+import { MarkParser } from '../shell/marks.js';
+import { execShell, markShellStarted } from './exec.js';
+import { Interceptor } from './intercept.js';
+import { SESSION_ENV, type Invocation } from './invocation.js';
+import type { NativeAddon, NativeRelay, NativeRelayEvent } from './native/addon.js';
+import { Notices } from './notices.js';
+import { runPromptCommand } from './prompt-commands.js';
+import { isUtf8Locale, type ExitStatus } from './pty.js';
+import { BATCH_BYTES, BATCH_MS, CAP_BYTES, CAP_REASON, PAUSE_REASON } from './record-limits.js';
+import type { Recorder } from './recorder.js';
+import { DeferredSink, END_WAIT_MS, exitCodeOf, type RelayFault } from './relay.js';
+import { FAULT_LABEL, integrationLabel, reasonOf, startRecorder, wrappedArgs, type ExitControl } from './session-parts.js';
+
+/** How long omnish waits at exit for the daemon to take the end of the session (ms). */
+const RECORDER_DRAIN_MS = 1000;
+/** The status reported when output ended and the shell did not exit within END_WAIT_MS: hung up. */
+const HUNG_UP: ExitStatus = { exitCode: 1, signal: 1 };
+
+/** Delivers the relay's events to whoever listens; holds them until the session is wired up. */
+class EventRouter {
+  private handler: ((ev: NativeRelayEvent) => void) | undefined;
+  private held: NativeRelayEvent[] = [];
+
+  dispatch = (ev: NativeRelayEvent): void => {
+    if (this.handler) this.handler(ev);
+    else this.held.push(ev);
+  };
+
+  listen(handler: (ev: NativeRelayEvent) => void): void {
+    this.handler = handler;
+    for (const ev of this.held.splice(0)) handler(ev);
+  }
+}
+
+/**
+ * Runs the shell under the native relay until it exits, then exits the process with its status.
+ * @param onReady called once the terminal is raw and the shell runs (installs the exit paths)
+ */
+export async function runNativeWrapped(
+  addon: NativeAddon,
+  shellPath: string,
+  invocation: Invocation,
+  config: OmnishConfig,
+  onReady: (control: ExitControl) => void,
+): Promise<void> {
+  const sessionId = randomBytes(6).toString('hex');
+  const nonce = randomBytes(16).toString('hex');
+  const events = new EventRouter();
+  let relay: NativeRelay;
+  let integration: Integration;
+  let nonceFile: NonceHandoff | undefined;
+  try {
+    integration = integrationFor(shellPath, wrappedArgs(invocation), process.env);
+    // Never the nonce itself in the environment: programs can read the shell's /proc/PID/environ.
+    nonceFile = integration.integration ? handOverNonce(nonce) : undefined;
+    const env = { ...process.env, [SESSION_ENV]: sessionId, ...integration.env, ...nonceFile?.env };
+    relay = addon.startRelay(
+      {
+        file: integration.file,
+        argv: [integration.file, ...integration.args],
+        env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
+        cwd: process.cwd(),
+        utf8: isUtf8Locale(process.env),
+        nonce: integration.integration ? nonce : undefined,
+        stripMarks: config.shell.stripMarks,
+        commandPrefix: config.shell.commandPrefix,
+        record: true,
+        capBytes: CAP_BYTES,
+        batchBytes: BATCH_BYTES,
+        batchMs: BATCH_MS,
+        capReason: CAP_REASON,
+        pauseReason: PAUSE_REASON,
+      },
+      events.dispatch,
+    );
+  } catch (err) {
+    nonceFile?.remove();
+    process.stderr.write(`omnish: ${(err as Error).message}; starting the plain shell\n`);
+    execShell(shellPath, invocation.shellArgs, invocation.login);
+    return;
+  }
+  markShellStarted();
+  onReady({
+    restore: () => relay.restore(),
+    enterRaw: () => relay.enterRaw(),
+    resize: () => void relay.resize(),
+    hangUp: () => relay.kill(1),
+  });
+  await relaySession({ sessionId, nonce, shellPath, config, relay, integration, events });
+}
+
+interface RunningShell {
+  sessionId: string;
+  nonce: string;
+  shellPath: string;
+  config: OmnishConfig;
+  relay: NativeRelay;
+  integration: Integration;
+  events: EventRouter;
+}
+
+/** The JavaScript side of prompt interception and notices on the native relay. */
+interface PromptSide {
+  onPromptReady(prompt: Buffer): void;
+  onInput(data: Buffer): void;
+  notices: Notices;
+}
+
+async function relaySession(s: RunningShell): Promise<void> {
+  const { sessionId, nonce, shellPath, config, relay, integration, events } = s;
+  process.env[SESSION_ENV] = sessionId;
+  const write = (b: Buffer | string): void => relay.writeTerminal(typeof b === 'string' ? Buffer.from(b) : b);
+  const sink = new DeferredSink();
+  const control = { recorder: undefined as Recorder | undefined };
+  const faulted = new Set<RelayFault>();
+  let prompt: PromptSide | undefined;
+  const off = (what: RelayFault, err: unknown): void => {
+    if (faulted.has(what)) return;
+    faulted.add(what);
+    if (what === 'recording') {
+      relay.discardRecording();
+      sink.discard();
+      control.recorder?.close();
+      control.recorder = undefined;
+    } else prompt = undefined;
+    write(`omnish: ${FAULT_LABEL[what]} off: ${reasonOf(err)}\r\n`);
+  };
+  const sessionControl: SessionControl = {
+    id: sessionId,
+    integration: integrationLabel(integration),
+    get paused() {
+      return control.recorder?.isPaused ?? false;
+    },
+    pause: () => control.recorder?.pause(relay.nowUs()) ?? false,
+    resume: () => control.recorder?.resume() ?? false,
+  };
+  try {
+    prompt = integration.integration ? attachPrompt(relay, nonce, config, sessionControl, write) : undefined;
+  } catch (err) {
+    off('integration', err);
+  }
+  const startedAtMs = Date.now();
+  const startSize = relay.size();
+  process.on('SIGWINCH', () => {
+    const { cols, rows } = relay.resize();
+    sink.resize(cols, rows, relay.nowUs());
+  });
+  const ended = waitForEnd(relay, events, {
+    prompt: () => prompt,
+    fault: off,
+  });
+  try {
+    const { NativeRecordBuffer } = await import('./native-record.js');
+    const recorder = await startRecorder(
+      config,
+      prompt?.notices,
+      (info) => {
+        const base = { ...info(sessionId, shellPath, relay.pid, startSize), startedAtMs };
+        const withIntegration = { ...base, integration: integrationLabel(integration), relay: 'native' };
+        return integration.integration ? { ...withIntegration, nonce } : withIntegration;
+      },
+      () => new NativeRecordBuffer(relay),
+    );
+    sink.attach(recorder);
+    control.recorder = recorder;
+  } catch (err) {
+    off('recording', err);
+  }
+  const status = await ended;
+  relay.finish();
+  sink.end(status, relay.nowUs());
+  relay.restore();
+  await control.recorder?.drain(RECORDER_DRAIN_MS).catch(() => false);
+  relay.close();
+  process.exit(exitCodeOf(status));
+}
+
+/**
+ * Resolves once the shell has exited and its output has ended; each waits at most END_WAIT_MS
+ * for the other (as runRelay does). Output that ends while the shell runs on is a hang-up.
+ */
+function waitForEnd(
+  relay: NativeRelay,
+  events: EventRouter,
+  side: { prompt: () => PromptSide | undefined; fault: (what: RelayFault, err: unknown) => void },
+): Promise<ExitStatus> {
+  return new Promise((resolve) => {
+    let status: ExitStatus | undefined;
+    let outputEnded = false;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (final: ExitStatus): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(final);
+    };
+    events.listen((ev) => {
+      try {
+        switch (ev.type) {
+          case 'mark':
+            if (ev.kind === 'B') side.prompt()?.onPromptReady(ev.prompt ?? Buffer.alloc(0));
+            return;
+          case 'input': {
+            const p = side.prompt();
+            if (p) p.onInput(ev.data);
+            else relay.forward(ev.data);
+            return;
+          }
+          case 'fault':
+            side.fault('recording', new Error(ev.message));
+            return;
+          case 'exit':
+            status = ev.signal ? { exitCode: ev.exitCode, signal: ev.signal } : { exitCode: ev.exitCode };
+            if (outputEnded) finish(status);
+            else timer ??= setTimeout(() => finish(status!), END_WAIT_MS);
+            return;
+          case 'outputEnd':
+            outputEnded = true;
+            if (status) return finish(status);
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              relay.kill(1);
+              finish(HUNG_UP);
+            }, END_WAIT_MS);
+            return;
+          default:
+            return; // outletClosed: the socket's own close starts the reconnect; terminalGone: SIGHUP follows
+        }
+      } catch (err) {
+        side.fault('integration', err);
+        if (ev.type === 'input') relay.forward(ev.data);
+      }
+    });
+  });
+}
+
+/** `::` interception and notices on top of the C thread's prompt tracking. */
+function attachPrompt(
+  relay: NativeRelay,
+  nonce: string,
+  config: OmnishConfig,
+  session: SessionControl,
+  write: (b: Buffer | string) => void,
+): PromptSide {
+  let lastPrompt: Buffer = Buffer.alloc(0);
+  const redraw = (): void =>
+    write(config.shell.stripMarks ? new MarkParser(nonce).pushAndStrip(lastPrompt).output : lastPrompt);
+  const atPrompt = (): boolean => {
+    const st = relay.promptState();
+    return st.phase === 'input' && !st.altScreen && st.shellInForeground;
+  };
+  let seen = 0;
+  const interceptor = new Interceptor(
+    {
+      atPrompt,
+      show: write,
+      redrawPrompt: redraw,
+      run: (line, keys) => runPromptCommand(line, write, keys, session),
+      forward: (bytes) => relay.forward(bytes),
+      settled: () => handBack(),
+    },
+    config.shell.commandPrefix,
+  );
+  // Keys go straight to the shell again once the interceptor passes them and has seen every diverted chunk.
+  const handBack = (): void => {
+    if (interceptor.passing) relay.resumeInput(seen, interceptor.lineIsEmpty);
+  };
+  const notices = new Notices({
+    idle: () => interceptor.passing && atPrompt() && relay.promptState().lineEmpty,
+    show: (text) => write(text),
+    redrawPrompt: redraw,
+  });
+  return {
+    notices,
+    onPromptReady: (bytes) => {
+      lastPrompt = bytes;
+      interceptor.promptReady();
+      setImmediate(() => notices.flush());
+    },
+    onInput: (data) => {
+      seen++;
+      const forward = interceptor.filter(data);
+      if (forward && forward.length > 0) relay.forward(forward);
+      handBack();
+    },
+  };
+}
