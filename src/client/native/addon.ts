@@ -33,19 +33,28 @@ export interface NativeAddon {
 /** Package root: dist/client/native/addon.js and src/client/native/addon.ts are three levels down. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-let loaded: { addon?: NativeAddon; error?: string } | undefined;
+/** The outcome of loading the addon; `path` is the binary loaded (build/Release/... or prebuilds/...). */
+export interface NativeAddonLoad {
+  addon?: NativeAddon;
+  path?: string;
+  error?: string;
+}
+
+let loaded: NativeAddonLoad | undefined;
 
 /**
  * Loads the addon once.
- * @returns the addon, or the reason it cannot load (one line: no build for this platform, a
- *   broken binary, ...). Never throws.
+ * @returns the addon and the file it came from, or the reason it cannot load (one line: no build
+ *   for this platform, a broken binary, a glibc too old, ...). Never throws.
  */
-export function loadNativeAddon(): { addon?: NativeAddon; error?: string } {
+export function loadNativeAddon(): NativeAddonLoad {
   if (loaded) return loaded;
   try {
     const require = createRequire(import.meta.url);
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    loaded = { addon: nodeGypBuild(PACKAGE_ROOT) as NativeAddon };
+    // node-gyp-build's choice, resolved first so callers (status, doctor, tests) can say which binary.
+    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+    const path = nodeGypBuild.path(PACKAGE_ROOT);
+    loaded = { addon: require(path) as NativeAddon, path };
   } catch (err) {
     loaded = { error: ((err as Error).message ?? String(err)).split('\n')[0] };
   }
