@@ -9,6 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=build/Release/omnish_relay.node
 log=build/native-build.log
+rm -f "$log"  # a log from an earlier run would be shown as this run's
 in_ci() { [ -n "${CI:-}" ] && [ "${CI:-}" != "false" ] && [ "${CI:-}" != "0" ]; }
 
 # $1: why. Leaves no binary behind: a stale or broken build/Release would shadow a working prebuild
