@@ -11,7 +11,8 @@ export function tempDir(prefix = 'omnish-test-'): { path: string; cleanup: () =>
 
 /**
  * An isolated environment: no user config, data and socket in `dir`, a fixed prompt, bash as the
- * real shell unless overridden by `extra`.
+ * real shell unless overridden by `extra`. The one thing passed through is the relay switch
+ * (`OMNISH_RELAY=js|native`), so a whole test run can be pointed at either relay (.ci/run does).
  */
 export function testEnv(dir = tmpdir(), extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -27,6 +28,7 @@ export function testEnv(dir = tmpdir(), extra: Record<string, string> = {}): Rec
     OMNISH_CONFIG: join(dir, 'config.toml'),
     OMNISH_DATA_DIR: join(dir, 'data'),
     OMNISH_SOCKET: join(dir, 'run', 'omnish.sock'),
+    ...(process.env.OMNISH_RELAY ? { OMNISH_RELAY: process.env.OMNISH_RELAY } : {}),
     ...extra,
   };
 }
