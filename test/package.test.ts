@@ -51,10 +51,19 @@ describe('the packed package', () => {
     };
     expect(load).toEqual({ loaded: true, path: join(installed, 'prebuilds', `linux-${arch()}`, 'omnish_relay.napi.glibc.node') });
 
-    const t = dir.track(new Term(process.execPath, [join(installed, 'bin', 'omnish.js'), '--norc', '--noprofile'], { env: testEnv(dir.path) }));
+    // OMNISH_RELAY=native: the installed copy must run the C relay from its prebuild, whichever relay the suite runs.
+    const env = testEnv(dir.path, { OMNISH_RELAY: 'native' });
+    const t = dir.track(new Term(process.execPath, [join(installed, 'bin', 'omnish.js'), '--norc', '--noprofile'], { env }));
     // Wrapped, not the plain-shell fallback: the session has an id, and stderr said nothing.
     expect(await runIn(t, 'echo "packed-${OMNISH_SESSION:+wrapped}"', 20_000)).toBe('packed-wrapped\n');
     expect(t.text()).not.toContain('omnish:');
+    const status = `${JSON.stringify(process.execPath)} ${JSON.stringify(join(installed, 'bin', 'omnish.js'))} status`;
+    // The recorder registers the session a moment after the shell starts: ask until status lists it.
+    let mine: string | undefined;
+    for (const deadline = Date.now() + 20_000; !mine && Date.now() < deadline; ) {
+      mine = (await runIn(t, status, 20_000)).split('\n').find((l) => l.startsWith('this session:'));
+    }
+    expect(mine).toContain('relay: native');
     t.write('exit 3\r');
     expect((await t.waitExit()).exitCode).toBe(3);
     // The installed CLI talks to the daemon that session started, and sees the session it recorded.
