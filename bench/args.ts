@@ -21,6 +21,10 @@ export interface Options {
   json: string | undefined;
   /** Deadline of each wait of the terminal, ms. */
   timeoutMs: number;
+  /** Runs per case of the start-up part (bench/startup.ts); 0 skips it. */
+  startupRuns: number;
+  /** Only the start-up part: no relay rounds. */
+  startupOnly: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -32,6 +36,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --omnish FILE   the omnish launcher to measure (default this checkout's bin/omnish.js)
   --json FILE     also write every figure and sample to FILE
   --timeout MS    deadline of each step of the terminal (default 120000)
+  --startup N     runs per case of the start-up part: --version, --help, sessions, status (default 20; 0 skips it)
+  --startup-only  only the start-up part (a few seconds)
 `;
 
 /**
@@ -40,7 +46,7 @@ export const USAGE = `usage: npm run bench -- [options]
  */
 export function parseArgs(argv: readonly string[]): Options | 'help' {
   const opts: Options = { rounds: 5, mb: 50, keys: 300, starts: 3, only: [...CONTENDER_NAMES], omnish: OMNISH, json: undefined,
-    timeoutMs: 120_000 };
+    timeoutMs: 120_000, startupRuns: 20, startupOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -61,6 +67,12 @@ export function parseArgs(argv: readonly string[]): Options | 'help' {
     else if (arg === '--omnish') opts.omnish = resolve(value());
     else if (arg === '--json') opts.json = resolve(value());
     else if (arg === '--timeout') opts.timeoutMs = count();
+    else if (arg === '--startup') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 0) throw new BenchError(`${arg} needs a whole number (0 skips the part)`);
+      opts.startupRuns = n;
+    }
+    else if (arg === '--startup-only') opts.startupOnly = true;
     else if (arg === '-h' || arg === '--help') return 'help';
     else throw new BenchError(`unknown argument ${arg} (see --help)`);
   }

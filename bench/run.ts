@@ -6,9 +6,11 @@
  * environment and alternating within each round: bash straight in the pty (direct), bash under
  * script(1), bash under omnish recording to a real omnishd, all isolated in a temporary directory.
  * Figures: throughput of `cat` (bytes delivered counted, a lost tail flagged), keystroke echo p50/p99,
- * time to first prompt, stored bytes per output byte. docs/benchmarks.md says what each one means.
+ * time to first prompt, stored bytes per output byte. A separate part (bench/startup.ts) times the
+ * start-up of plain CLI commands. docs/benchmarks.md says what each one means.
  *
- * Usage: npm run bench [-- --rounds N --mb N --keys N --starts N --only a,b --omnish FILE --json FILE]
+ * Usage: npm run bench [-- --rounds N --mb N --keys N --starts N --only a,b --omnish FILE --json FILE
+ *                         --startup N --startup-only]
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,6 +22,7 @@ import { echoRun, type RunContext, startDaemon, startRun, throughputRun } from '
 import { BenchError } from './errors.js';
 import { busyFraction, endProcessesMentioning, loadAverage, machine, sleep, treeSize } from './procfs.js';
 import { render, type Round, type Setting, summarise } from './report.js';
+import { renderStartup, startupBench } from './startup.js';
 import { fmt } from './stats.js';
 import { type TextFile, writeTextFile } from './textfile.js';
 
@@ -88,7 +91,8 @@ async function rounds(ctx: RunContext, list: Contender[], opts: Options, file: s
   return out;
 }
 
-async function bench(opts: Options, dir: string, iso: Isolation): Promise<void> {
+/** The relay rounds: prints their report and returns what --json writes of them. */
+async function bench(opts: Options, dir: string, iso: Isolation): Promise<object> {
   const started = Date.now();
   const list = contenders(opts.only, opts.omnish);
   const names = list.map((c) => c.name);
@@ -127,12 +131,7 @@ async function bench(opts: Options, dir: string, iso: Isolation): Promise<void> 
     omnish: opts.omnish, cols: COLS, rows: ROWS, stored, seconds: (Date.now() - started) / 1000,
   };
   process.stdout.write(render(done, setting));
-  if (opts.json) {
-    const json = { setting, summary: summarise(done, setting), rounds: done };
-    // JSON cannot hold NaN; null stands for "not measured".
-    writeFileSync(opts.json, `${JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-    log(`wrote ${opts.json}`);
-  }
+  return { setting, summary: summarise(done, setting), rounds: done };
 }
 
 async function main(): Promise<number> {
@@ -165,7 +164,17 @@ async function main(): Promise<number> {
     });
   }
   try {
-    await bench(opts, dir, iso);
+    const json: Record<string, unknown> = opts.startupOnly ? {} : { ...(await bench(opts, dir, iso)) };
+    if (opts.startupRuns > 0) {
+      const startup = await startupBench(opts.omnish, opts.startupRuns, dir, log);
+      process.stdout.write(renderStartup(startup));
+      json.startup = startup;
+    }
+    if (opts.json) {
+      // JSON cannot hold NaN; null stands for "not measured".
+      writeFileSync(opts.json, `${JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+      log(`wrote ${opts.json}`);
+    }
     return 0;
   } finally {
     await cleanup();

@@ -6,8 +6,9 @@
 // same once loaded; keep the two alike.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { basename, join } from 'node:path';
+import module from 'node:module';
+import { homedir, userInfo } from 'node:os';
+import { basename, isAbsolute, join } from 'node:path';
 import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 
@@ -16,12 +17,30 @@ const launch = { argv0: process.argv0, args: process.argv.slice(2), selfPaths: [
 /** Set by the built code once it has started a shell (src/client/exec.ts): no second shell after that. */
 const SHELL_STARTED = Symbol.for('omnish.shellStarted');
 
+enableCompileCache();
 try {
   const { main } = await import('../dist/client/entry.js');
   await main(launch);
 } catch (err) {
   if (globalThis[SHELL_STARTED]) throw err;
   fallBack(err);
+}
+
+/**
+ * On Node >= 22.1, keeps V8's compiled code of the modules loaded from here on in a per-user cache
+ * ($XDG_CACHE_HOME/omnish/node-compile-cache, else ~/.cache/...), so a start reads code instead of
+ * compiling it. Not in Node's default under /tmp, which every user shares. Only ever a speed-up:
+ * any failure leaves it off (NODE_DISABLE_COMPILE_CACHE=1 turns it off too). omnishd.js does the same.
+ */
+function enableCompileCache() {
+  if (typeof module.enableCompileCache !== 'function') return;
+  try {
+    const xdg = process.env.XDG_CACHE_HOME;
+    const base = xdg && isAbsolute(xdg) ? xdg : join(process.env.HOME || homedir(), '.cache');
+    module.enableCompileCache(join(base, 'omnish', 'node-compile-cache'));
+  } catch {
+    // No home, an unwritable cache: start as without it.
+  }
 }
 
 /** Runs the real shell in omnish's place, or for a CLI command reports that omnish cannot run. */

@@ -74,8 +74,25 @@ describe.each(breakages)('with %s, the real shell still runs', (_name, breakIt) 
     expect(await t.waitExit()).toEqual({ exitCode: 4 });
   });
 
-  it('a CLI command reports one line and fails; it starts no shell', () => {
+  it('a CLI command does not need the shell\'s code: it still runs', () => {
     const r = spawnSync(process.execPath, [broken(), 'sessions'], { env: testEnv(dir.path), encoding: 'utf8', timeout: 10_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/No sessions recorded yet/);
+    expect(r.status).toBe(0);
+  });
+});
+
+/** Ways to break what a CLI command loads (the entry, or the command's own module). */
+const cliBreakages: Array<[string, string]> = [
+  ['a syntax error in dist/client/entry.js', join('dist', 'client', 'entry.js')],
+  ['a syntax error in dist/commands/sessions.js', join('dist', 'commands', 'sessions.js')],
+];
+
+describe.each(cliBreakages)('with %s', (_name, file) => {
+  it('a CLI command reports one line and fails; it starts no shell', () => {
+    const launcher = packageCopy();
+    appendFileSync(join(launcher, '..', '..', file), '\nexport const = ;\n');
+    const r = spawnSync(process.execPath, [launcher, 'sessions'], { env: testEnv(dir.path), encoding: 'utf8', timeout: 10_000 });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^omnish: cannot start \(.*\)\n$/);

@@ -7,7 +7,7 @@ import { CommanderError } from 'commander';
 import { isUserFacing } from '../common/errors.js';
 import { sanitizeText } from '../common/sanitize.js';
 import { buildProgram } from './commander.js';
-import { COMMANDS } from './index.js';
+import { commandsFor } from './index.js';
 import { processIo, type CommandIo } from './io.js';
 
 /**
@@ -19,8 +19,10 @@ import { processIo, type CommandIo } from './io.js';
 export async function runCommand(args: string[], out: CommandIo): Promise<number> {
   let status = 0;
   const io: CommandIo = { ...out, setExitCode: (code) => (status = code) };
+  // Only the command that runs is loaded (a broken module fails here, as a bug: it is no OmnishError).
+  const specs = await commandsFor(args);
   try {
-    await buildProgram(COMMANDS, io).parseAsync(args, { from: 'user' });
+    await buildProgram(specs, io).parseAsync(args, { from: 'user' });
     return status;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;

@@ -1,20 +1,28 @@
 /**
  * The one place that knows commander: it turns the command table (CommandSpec, whose usage is
  * data) into a commander program whose actions call each spec's run with the CommandIo of this run.
+ * A table entry that is not loaded (CommandEntry) becomes a command that --help lists and nothing runs.
  */
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { VERSION } from '../common/version.js';
 import type { CommandIo } from './io.js';
-import type { CommandSpec, OptionUsage } from './registry.js';
+import { isLoaded, type CommandEntry, type CommandSpec, type OptionUsage } from './registry.js';
 
 /** The program name in usage lines: `omnish ask` on the command line, `:: ask` at a prompt. */
 export function programName(io: CommandIo): string {
   return io.atPrompt ? '::' : 'omnish';
 }
 
-/** Builds the commander program with every command of `specs`, writing through `io`. */
-export function buildProgram(specs: readonly CommandSpec[], io: CommandIo): Command {
+/**
+ * Builds the commander program with every command of `specs`, writing through `io`. An entry that
+ * is not loaded is listed by --help with its synopsis; it must not be the command that runs
+ * (commandsFor in index.ts loads that one), and says so if it is.
+ */
+export function buildProgram(specs: readonly (CommandSpec | CommandEntry)[], io: CommandIo): Command {
   const name = programName(io);
+  // commander derives a command's term in the list from its declared operands and options; an
+  // entry declares none, so its term is the synopsis the table gives.
+  const synopses = new Map<Command, string>();
   const program = new Command(name)
     .description(
       'A transparent shell wrapper that records your terminal sessions.\n' +
@@ -25,11 +33,26 @@ export function buildProgram(specs: readonly CommandSpec[], io: CommandIo): Comm
     .helpCommand(false)
     .showHelpAfterError(`(run ${name === 'omnish' ? 'omnish --help' : '::help'} for usage)`)
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .exitOverride();
+    .exitOverride()
+    .configureHelp({
+      subcommandTerm(this: Help, cmd: Command): string {
+        const synopsis = synopses.get(cmd);
+        if (synopsis === undefined) return Help.prototype.subcommandTerm.call(this, cmd);
+        return synopsis === '' ? cmd.name() : `${cmd.name()} ${synopsis}`;
+      },
+    });
   for (const spec of specs) {
     const cmd = program.command(spec.name).description(spec.summary);
     cmd.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) }).exitOverride();
-    wire(cmd, spec, io);
+    if (isLoaded(spec)) {
+      wire(cmd, spec, io);
+    } else {
+      synopses.set(cmd, spec.synopsis);
+      // Reaching this action is a bug of the caller (the command was not loaded): loud, not silent.
+      cmd.allowUnknownOption().allowExcessArguments().action(() => {
+        throw new Error(`command '${spec.name}' ran without its module loaded (a bug)`);
+      });
+    }
   }
   return program;
 }

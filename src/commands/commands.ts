@@ -6,7 +6,9 @@
 import { shortDurationUs } from '../common/format.js';
 import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { readCommandRecords, SessionStore, type CommandRecord, type StoredSession } from '../store/index.js';
+// The two store modules it reads with, not the whole store (start-up: no reader, renderer, retention).
+import { readCommandRecords, type CommandRecord } from '../store/records.js';
+import { SessionStore, type StoredSession } from '../store/store.js';
 import { table, tildify } from './format.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';

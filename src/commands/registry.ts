@@ -2,7 +2,8 @@
  * What a user command is: a name, a summary, its usage (operands and options, declared as data) and
  * the function that runs it. Each command lives in its own module under src/commands/ and is served
  * both as `omnish NAME` on the command line and as `::NAME` at a shell prompt; `commander.ts` turns
- * the table into a commander program, so no command knows the parser.
+ * the table into a commander program, so no command knows the parser. The table (index.ts) holds a
+ * CommandEntry per command and loads a command's module only when that command runs.
  */
 import type { CommandIo } from './io.js';
 
@@ -54,4 +55,32 @@ export interface CommandSpec<A extends readonly unknown[] = readonly unknown[], 
    * @throws OmnishError (UsageError for bad input): one line on stderr and its exit status
    */
   run?(io: CommandIo, args: A, opts: O): void | Promise<void>;
+}
+
+/**
+ * A line of the command table (index.ts): what `omnish --help` and `::help` list, and how to load
+ * the command's module. Start-up reads the table only; the module (and what it imports) loads when
+ * the command runs or its own --help is asked for.
+ */
+export interface CommandEntry {
+  /** As CommandSpec.name. */
+  readonly name: string;
+  /** As CommandSpec.summary. */
+  readonly summary: string;
+  /**
+   * What `omnish --help` lists after the name, as commander derives it from the usage:
+   * `[options]` when there are options, then the operands (`[options] <question...>`); '' for none.
+   */
+  readonly synopsis: string;
+  /**
+   * Imports the command's module.
+   * @returns its CommandSpec, whose name, summary and synopsis are the entry's (src/commands/index.test.ts checks)
+   * @throws what the import throws (a broken install)
+   */
+  load(): Promise<CommandSpec>;
+}
+
+/** True for a loaded command, false for a table entry that only knows how to load it. */
+export function isLoaded(c: CommandSpec | CommandEntry): c is CommandSpec {
+  return 'usage' in c;
 }

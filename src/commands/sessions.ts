@@ -4,7 +4,9 @@
  */
 import { pidAlive } from '../common/process.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { readCommandRecords, SessionStore, type StoredSession } from '../store/index.js';
+// The two store modules it reads with, not the whole store (start-up: no reader, renderer, retention).
+import { readCommandRecords } from '../store/records.js';
+import { SessionStore, type StoredSession } from '../store/store.js';
 import { localTime, shortDuration, table, tildify } from './format.js';
 import type { CommandSpec } from './registry.js';
 
