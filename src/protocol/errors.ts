@@ -14,10 +14,7 @@ export type ProtocolErrorCode =
   | 'TRUNCATED'
   /** A type code this side does not know, or does not accept from this peer. */
   | 'UNKNOWN_TYPE'
-  /**
-   * The payload is not a single valid MessagePack value; for a client's frame also: not plain
-   * MessagePack within LIMITS.maxValues and LIMITS.maxNesting (plain.ts).
-   */
+  /** The payload is not a single valid MessagePack value. */
   | 'BAD_MSGPACK'
   /** The payload decoded but does not match the message's schema. */
   | 'INVALID'
