@@ -11,7 +11,7 @@ import { appendFileSync, cpSync, mkdirSync, readdirSync, rmSync, symlinkSync, wr
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestDir } from './helpers/fixture.js';
-import { descendantPids, OMNISH, ready, ROOT, runIn, Term, testEnv } from './helpers/term.js';
+import { descendantPids, OMNISH, ready, ROOT, runIn, Term, testEnv, waitUntil } from './helpers/term.js';
 
 const dir = useTestDir();
 
@@ -110,7 +110,9 @@ describe('a dependency that loads only after the shell is up (msgpackr) is missi
     expect(out.match(/pid=\d+/g)).toHaveLength(1);
     const pid = Number(/pid=(\d+)/.exec(out)![1]);
     expect(descendantPids(t.pid, 'bash')).toEqual([pid]);
-    // Every prompt so far: the first one and one after each command line (ready, runIn).
+    // Every prompt so far: the first one and one after each command line (ready, runIn); the
+    // last may still be on its way when runIn has its output.
+    await waitUntil(() => (t.text().match(/PROMPT\$ /g)?.length ?? 0) >= 3, 'the prompt after the command');
     expect(t.text().match(/PROMPT\$ /g)).toHaveLength(3);
     expect(t.text().match(/omnish: recording off/g)).toHaveLength(1);
     expect(t.text()).not.toMatch(/starting the plain shell/);
