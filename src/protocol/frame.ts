@@ -13,6 +13,7 @@ import {
   type Message,
   type MessageName,
 } from './messages.js';
+import { checkPlainPayload } from './plain.js';
 import { validatePayload } from './schema.js';
 
 /**
@@ -27,8 +28,9 @@ const hex = (code: number): string => `0x${code.toString(16).padStart(2, '0')}`;
  * Encodes one message as a complete frame.
  * The message is validated first, so a sender cannot put a frame on the wire that the peer rejects.
  * @returns a new Buffer: 7 header bytes + MessagePack payload
- * @throws ProtocolError if the message does not match its schema (INVALID) or its payload exceeds
- *   MAX_PAYLOAD_BYTES (TOO_LARGE)
+ * @throws ProtocolError if the message does not match its schema (INVALID), its payload exceeds
+ *   MAX_PAYLOAD_BYTES (TOO_LARGE), or a client message is not plain MessagePack within
+ *   LIMITS.maxValues and LIMITS.maxNesting (BAD_MSGPACK, see plain.ts)
  */
 export function encodeFrame(msg: Message): Buffer {
   const code = MessageType[msg.type];
@@ -39,6 +41,7 @@ export function encodeFrame(msg: Message): Buffer {
     const what = `${msg.type} payload is ${payload.length} bytes`;
     throw new ProtocolError('TOO_LARGE', `${what}, over the ${MAX_PAYLOAD_BYTES}-byte cap`);
   }
+  if (isClientCode(code)) checkPlainPayload(payload, msg.type); // what the daemon would refuse
   const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   frame.writeUInt16BE(FRAME_MAGIC, 0);
   frame.writeUInt32BE(payload.length, 2);
@@ -109,7 +112,8 @@ export class FrameDecoder {
   /**
    * Adds a chunk of the stream and returns the messages it completes, in order (often none).
    * @throws ProtocolError on bad magic, a length over the cap (before the payload is buffered), an
-   *   unknown type with onUnknown 'throw', invalid MessagePack or a schema violation. Messages
+   *   unknown type with onUnknown 'throw', invalid MessagePack (for a client's frame also: not plain,
+   *   see plain.ts) or a schema violation. Messages
    *   decoded from this chunk before the bad frame are in the error's `decoded`.
    */
   push(chunk: Buffer): Message[] {
@@ -160,6 +164,8 @@ export class FrameDecoder {
       if (this.buffered < p.length) return;
       this.pending = null;
       const payload = this.take(p.length);
+      // A client's payload is walked first: one whose decoding would cost seconds is refused unread.
+      if (isClientCode(p.code)) checkPlainPayload(payload, p.name);
       let value: unknown;
       try {
         value = packr.unpack(payload);
