@@ -16,6 +16,10 @@ import { PROTOCOL_VERSION, REQUEST_METHODS, type Message, type Welcome } from '.
 import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { handleRequest, stateHandlers, type DaemonState, type RequestHandlers } from './control.js';
+import { encodeFrame } from '../protocol/index.js';
+import { helloFrame, rawPeer } from '../../test/helpers/peer.js';
+import { waitUntil } from '../../test/helpers/wait.js';
+import { MAX_PENDING_REQUESTS, MAX_UNREAD_BYTES } from './peer-limits.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
 
@@ -117,5 +121,40 @@ describe('request handlers', () => {
     for (const method of ['bogus', 'constructor', 'toString']) {
       expect(() => handleRequest(fullTable([]), state, method, {}, ctx)).toThrow(new UsageError(`unknown request '${method}'`));
     }
+  });
+});
+
+describe('what one authenticated control connection may cost', () => {
+  const requests = (n: number, method = 'ping'): Buffer =>
+    Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame({ type: 'Request', id: i + 1, method, params: {} })));
+
+  it(`requests pipelined past ${MAX_PENDING_REQUESTS} unanswered end the connection with a Refused saying so`, async () => {
+    const socket = await daemon('d', fullTable([]));
+    const peer = rawPeer(socket);
+    // One write: the daemon decodes them all from one chunk, before it has answered any.
+    peer.sock.write(Buffer.concat([helloFrame(loadOrCreateToken(join(socket, '..')), 'control'), requests(1000)]));
+    await peer.closed;
+    const got = peer.received();
+    expect(got[0]?.type).toBe('Welcome');
+    expect(got.at(-1)).toEqual({ type: 'Refused', message: `more than ${MAX_PENDING_REQUESTS} requests unanswered on one connection` });
+    // Before the fix all 1000 were answered: 1 M of them (34 MB) made omnishd hold 480 MB.
+    expect(got.filter((m) => m.type === 'Response').length).toBeLessThanOrEqual(MAX_PENDING_REQUESTS);
+    expect(await request('ping')).toEqual({ pong: true });
+  });
+
+  it(`a peer that leaves more than ${MAX_UNREAD_BYTES} bytes of answers unread is dropped`, async () => {
+    const big = 'x'.repeat(1 << 20); // 1 MiB answers: the one after the eighth finds 8 MiB unread
+    let answered = 0;
+    const socket = await daemon('d', { ...fullTable([]), 'config-get': () => (answered++, { big }) });
+    const peer = rawPeer(socket);
+    peer.sock.pause(); // reads nothing until every request was answered
+    peer.sock.write(Buffer.concat([helloFrame(loadOrCreateToken(join(socket, '..')), 'control'), requests(40, 'config-get')]));
+    await waitUntil(() => answered === 40, 'every request answered');
+    await new Promise((r) => setImmediate(r)); // the sends follow the handlers
+    peer.sock.resume();
+    await peer.closed; // before the fix: 40 MiB queued, and the connection stayed open
+    expect(peer.receivedBytes()).toBeLessThan(2 * MAX_UNREAD_BYTES + 1024);
+    expect(peer.received().filter((m) => m.type === 'Response').length).toBeLessThan(40);
+    expect(await request('ping')).toEqual({ pong: true });
   });
 });

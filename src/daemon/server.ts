@@ -8,6 +8,7 @@ import { VERSION } from '../common/version.js';
 import type { Connection } from '../transport/index.js';
 import { handleRequest, offeredMethods, type DaemonState, type RequestContext, type RequestHandlers } from './control.js';
 import type { Logger } from './log.js';
+import { MAX_PENDING_REQUESTS, readingPeer } from './peer-limits.js';
 import type { LiveSession } from './sessions.js';
 
 /** A peer must say Hello within this time (ms) or it is dropped. */
@@ -17,9 +18,12 @@ const HELLO_TIMEOUT_MS = 5000;
  * Serves one connection until it closes.
  * @param handlers - the daemon's request handlers (built once when it starts, shared by its connections)
  */
-export function serveConnection(conn: Connection, state: DaemonState, handlers: RequestHandlers, token: string, log: Logger): void {
+export function serveConnection(accepted: Connection, state: DaemonState, handlers: RequestHandlers, token: string, log: Logger): void {
+  const conn = readingPeer(accepted, log); // the session's Events go through it too
   let phase: 'hello' | 'session-start' | 'session' | 'control' = 'hello';
   let session: LiveSession | undefined;
+  /** Requests of this control connection not answered yet. */
+  let pending = 0;
   const aborted = new AbortController();
   const helloTimer = setTimeout(() => refuse('no Hello within 5 s'), HELLO_TIMEOUT_MS);
   helloTimer.unref();
@@ -82,7 +86,9 @@ export function serveConnection(conn: Connection, state: DaemonState, handlers: 
         return violation(`unexpected ${msg.type} on a session connection`);
       case 'control':
         if (msg.type !== 'Request') return violation(`expected Request, got ${msg.type}`);
-        return void answer(msg.id, msg.method, msg.params);
+        if (pending >= MAX_PENDING_REQUESTS) return refuse(`more than ${MAX_PENDING_REQUESTS} requests unanswered on one connection`);
+        pending++;
+        return void answer(msg.id, msg.method, msg.params).finally(() => pending--);
     }
   }
 
