@@ -189,8 +189,11 @@ export class FrameDecoder {
       h = Buffer.allocUnsafe(n);
       this.peek(h);
     }
-    if (h[0] !== FRAME_MAGIC >> 8 || (n >= 2 && h[1] !== (FRAME_MAGIC & 0xff))) {
-      throw new ProtocolError('BAD_MAGIC', `bad frame magic 0x${h.subarray(0, 2).toString('hex')} (expected 0x4f4d "OM")`);
+    // Named by the first wrong byte alone, so the message does not depend on how the bytes were chunked.
+    const magic = [FRAME_MAGIC >> 8, FRAME_MAGIC & 0xff];
+    const wrong = h[0] !== magic[0] ? 0 : n >= 2 && h[1] !== magic[1] ? 1 : -1;
+    if (wrong >= 0) {
+      throw new ProtocolError('BAD_MAGIC', `bad frame magic: byte ${wrong} is ${hex(h[wrong]!)}, not ${hex(magic[wrong]!)} (a frame starts with "OM")`);
     }
     if (n >= 6) {
       const length = h.readUInt32BE(2);
