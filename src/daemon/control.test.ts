@@ -12,10 +12,10 @@ import { UnsupportedRequestError, UsageError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { request } from '../control/request.js';
 import { llmCheck } from '../commands/doctor.js';
-import { PROTOCOL_VERSION, REQUEST_METHODS, type Message, type Welcome } from '../protocol/index.js';
+import { PROTOCOL_VERSION, REQUEST_METHODS, type Message, type StatusResult, type Welcome } from '../protocol/index.js';
 import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
-import { handleRequest, stateHandlers, type DaemonState, type RequestHandlers } from './control.js';
+import { handleRequest, stateHandlers, STORE_COUNT_TTL_MS, type DaemonState, type RequestHandlers } from './control.js';
 import { encodeFrame } from '../protocol/index.js';
 import { helloFrame, rawPeer } from '../../test/helpers/peer.js';
 import { waitUntil } from '../../test/helpers/wait.js';
@@ -149,12 +149,51 @@ describe('what one authenticated control connection may cost', () => {
     const peer = rawPeer(socket);
     peer.sock.pause(); // reads nothing until every request was answered
     peer.sock.write(Buffer.concat([helloFrame(loadOrCreateToken(join(socket, '..')), 'control'), requests(40, 'config-get')]));
-    await waitUntil(() => answered === 40, 'every request answered');
-    await new Promise((r) => setImmediate(r)); // the sends follow the handlers
+    // Before the fix all 40 were answered (40 MiB queued) and the connection stayed open.
+    await waitUntil(() => answered > 8 && servers[0]!.connections.size === 0, () => `the connection dropped (${answered} answered)`);
+    expect(answered).toBeLessThan(40); // what was queued behind the drop is not run
     peer.sock.resume();
-    await peer.closed; // before the fix: 40 MiB queued, and the connection stayed open
+    await peer.closed;
     expect(peer.receivedBytes()).toBeLessThan(2 * MAX_UNREAD_BYTES + 1024);
     expect(peer.received().filter((m) => m.type === 'Response').length).toBeLessThan(40);
     expect(await request('ping')).toEqual({ pong: true });
+  });
+
+  it('requests pipelined on one connection are answered in order, one per turn of the event loop: another connection is served in between', async () => {
+    const busyMs = 50;
+    const busy = (): { pong: true } => {
+      for (const t0 = Date.now(); Date.now() - t0 < busyMs; ); // a handler that holds the event loop
+      return { pong: true };
+    };
+    const socket = await daemon('d', { ...fullTable([]), ping: busy });
+    const peer = rawPeer(socket);
+    await peer.connected;
+    const t0 = Date.now();
+    peer.sock.write(Buffer.concat([helloFrame(loadOrCreateToken(join(socket, '..')), 'control'), requests(40)]));
+    await request('status'); // before: behind all 40 (2 s); now behind a few, one per turn
+    expect(Date.now() - t0).toBeLessThan(10 * busyMs);
+    await waitUntil(() => peer.received().length === 41, 'every answer');
+    expect(peer.received().slice(1).map((m) => (m.type === 'Response' ? m.id : m.type))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    peer.sock.destroy();
+  });
+});
+
+describe('status', () => {
+  it(`counts the store at most once per ${STORE_COUNT_TTL_MS} ms: the count reads every session (5,000 took 220 ms a status)`, () => {
+    let clock = 1_000_000;
+    const { status } = stateHandlers(() => clock);
+    const store = new SessionStore(join(dir, 'sessions'));
+    const state: DaemonState = { sessions: new SessionManager(store, log), socket: 's', startedAtMs: 0, connections: () => 1 };
+    const ctx = { emit: () => undefined, signal: new AbortController().signal };
+    const add = (id: string): void =>
+      void store.create({ id, hostname: 'h', pid: 1, clientPid: 1, tty: '', shell: '/bin/sh', cwd: '/', term: 'x', cols: 80, rows: 24, startedAt: new Date(0).toISOString() }).end(0, null, 'exit', 0);
+    const count = (): number => (status(state, {}, ctx) as StatusResult).store.sessions;
+    add('000000000001');
+    expect(count()).toBe(1);
+    add('000000000002');
+    clock += STORE_COUNT_TTL_MS - 1;
+    expect(count()).toBe(1);
+    clock += 1;
+    expect(count()).toBe(2);
   });
 });

@@ -1,6 +1,10 @@
 /**
  * Accepting connections: the handshake (Hello → Welcome or Refused), then either a session stream
  * or control requests. Any protocol violation closes that one connection and nothing else.
+ *
+ * The requests of one control connection are answered one at a time, in order, each started in a
+ * turn of the event loop of its own: a peer that pipelines requests then holds the daemon for one
+ * request at a time, and the other connections are served in between.
  */
 import { checkHello, eventMessage, PROTOCOL_VERSION, type Message } from '../protocol/index.js';
 import { isUserFacing } from '../common/errors.js';
@@ -14,6 +18,9 @@ import type { LiveSession } from './sessions.js';
 /** A peer must say Hello within this time (ms) or it is dropped. */
 const HELLO_TIMEOUT_MS = 5000;
 
+/** Resolves in the check phase of the event loop, after the I/O that is waiting now has been read. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Serves one connection until it closes.
  * @param handlers - the daemon's request handlers (built once when it starts, shared by its connections)
@@ -22,8 +29,10 @@ export function serveConnection(accepted: Connection, state: DaemonState, handle
   const conn = readingPeer(accepted, log); // the session's Events go through it too
   let phase: 'hello' | 'session-start' | 'session' | 'control' = 'hello';
   let session: LiveSession | undefined;
-  /** Requests of this control connection not answered yet. */
+  /** Requests of this control connection not answered yet (queued or running). */
   let pending = 0;
+  /** The end of this connection's request queue. */
+  let queue: Promise<void> = Promise.resolve();
   const aborted = new AbortController();
   const helloTimer = setTimeout(() => refuse('no Hello within 5 s'), HELLO_TIMEOUT_MS);
   helloTimer.unref();
@@ -88,7 +97,8 @@ export function serveConnection(accepted: Connection, state: DaemonState, handle
         if (msg.type !== 'Request') return violation(`expected Request, got ${msg.type}`);
         if (pending >= MAX_PENDING_REQUESTS) return refuse(`more than ${MAX_PENDING_REQUESTS} requests unanswered on one connection`);
         pending++;
-        return void answer(msg.id, msg.method, msg.params).finally(() => pending--);
+        queue = queue.then(() => nextTurn()).then(() => (aborted.signal.aborted ? undefined : answer(msg.id, msg.method, msg.params))).finally(() => pending--);
+        return;
     }
   }
 
