@@ -4,7 +4,11 @@
  * against one omnishd; then 1,000 idle connections, and the figures, including the daemon's
  * memory after each batch (a leak shows as a climb, allocator slack as a plateau).
  *
- * Usage: npm run fuzz -- [--minutes N] [--seed S] [--batch N] [--idle N] [--daemon-node-options OPTS] [--json FILE]
+ * The attacks leave about one session a case in the store, a thousand times faster than a user:
+ * after each batch the run applies retention (`gc`, with `[store] max_total_mb = 1`), as omnishd
+ * does hourly, unless --keep-sessions; what a big store costs is measured on its own.
+ *
+ * Usage: npm run fuzz -- [--minutes N] [--seed S] [--batch N] [--idle N] [--keep-sessions] [--daemon-node-options OPTS] [--json FILE]
  * Exit status 1 on the first failure, with the seed of its batch and how to replay it.
  */
 import { writeFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ const USAGE = `usage: npm run fuzz -- [options]
   --seed S                    seed of the first batch; batch k uses S + k (default: from the clock)
   --batch N                   cases per batch (default 200)
   --idle N                    idle connections opened at the end (default 1000)
+  --keep-sessions             do not apply retention after each batch (the store grows by about a session a case)
   --daemon-node-options OPTS  NODE_OPTIONS of the daemon (e.g. --max-old-space-size=64)
   --json FILE                 also write the figures to FILE
 `;
@@ -26,7 +31,7 @@ const USAGE = `usage: npm run fuzz -- [options]
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '1' }, seed: { type: 'string' }, batch: { type: 'string', default: '200' },
-    idle: { type: 'string', default: '1000' }, 'daemon-node-options': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' },
+    idle: { type: 'string', default: '1000' }, 'keep-sessions': { type: 'boolean' }, 'daemon-node-options': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' },
   },
 });
 if (values.help) {
@@ -46,7 +51,11 @@ const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const dir = tempDir('omnish-fuzz-');
-const rig = await FuzzRig.start(dir.path, values['daemon-node-options'] ? { NODE_OPTIONS: values['daemon-node-options'] } : {});
+const rig = await FuzzRig.start(dir.path, {
+  daemonEnv: values['daemon-node-options'] ? { NODE_OPTIONS: values['daemon-node-options'] } : {},
+  config: values['keep-sessions'] ? undefined : '[store]\nmax_total_mb = 1\n',
+});
+let collected = 0;
 const t0 = Date.now();
 const rssAfterBatch: number[] = [];
 let failed = false;
@@ -63,6 +72,7 @@ try {
       log(`counterexample (first 2000 characters): ${fc.stringify(details.counterexample).slice(0, 2000)}`);
       break;
     }
+    if (!values['keep-sessions']) collected += await rig.collect();
     rssAfterBatch.push(await rig.settledRss());
     const f = rig.snapshot();
     log(`${((Date.now() - t0) / 60_000).toFixed(1)} min: ${f.cases} cases, ${f.connections} connections, ${mb(f.bytes)} sent; ` +
@@ -82,10 +92,10 @@ try {
   }
   dir.cleanup();
   if (figures) {
-    const out = { seed: firstSeed, minutes: (Date.now() - t0) / 60_000, rssAfterBatchBytes: rssAfterBatch, ...figures };
+    const out = { seed: firstSeed, minutes: (Date.now() - t0) / 60_000, sessionsCollected: collected, rssAfterBatchBytes: rssAfterBatch, ...figures };
     if (values.json) writeFileSync(values.json, `${JSON.stringify(out, null, 2)}\n`);
     const { rss, status, live } = figures;
-    log(`figures: ${figures.cases} cases, ${figures.connections} connections, ${mb(figures.bytes)} of attack bytes; ` +
+    log(`figures: ${figures.cases} cases, ${figures.connections} connections, ${mb(figures.bytes)} of attack bytes, ${collected} sessions collected; ` +
       `status asked ${status.asked} times, p50 ${status.p50Ms.toFixed(1)} ms, p99 ${status.p99Ms.toFixed(1)} ms, max ${status.maxMs.toFixed(1)} ms, ${status.failures.length} late; ` +
       `live session ${live.bytes} bytes ${live.matches ? 'identical in the store' : 'DIFFERENT in the store'}, ${live.gaps} gaps; ` +
       `omnishd RSS baseline ${mb(rss.baselineBytes)}, peak ${mb(rss.peakBytes)}, after ${mb(rss.afterBytes)}`);

@@ -33,7 +33,7 @@ const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
 
 describe('fuzzing the daemon socket', () => {
   it(`${RUNS} hostile cases (seed ${SEED}) and ${IDLE} idle connections: omnishd stays up, answers status within 1 s, records the live session byte for byte`, { timeout: 180_000 }, async () => {
-    const rig = await FuzzRig.start(dir.path, DAEMON_ENV);
+    const rig = await FuzzRig.start(dir.path, { daemonEnv: DAEMON_ENV });
     try {
       await fc.assert(fc.asyncProperty(fuzzCase, (attacks) => rig.runCase(attacks)), { seed: SEED, numRuns: RUNS, endOnFailure: true });
       await rig.idleConnections(IDLE);

@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { sessionsDir } from '../../src/common/paths.js';
@@ -36,6 +36,8 @@ export const STATUS_DEADLINE_MS = 1000;
 const PROBE_INTERVAL_MS = 100;
 /** A connection that broke the protocol, or ended, must be closed by the daemon within this, ms. */
 const CLOSE_DEADLINE_MS = 5000;
+/** A process id no process has (Linux's pid_max is at most 2^22). */
+const GONE_PID = 2 ** 30;
 /** The live session writes a chunk this often, ms. */
 const LIVE_INTERVAL_MS = 20;
 
@@ -202,10 +204,12 @@ export class FuzzRig {
 
   /**
    * Starts omnishd for test directory `dir` (see test/helpers/env.ts), the status probe and the live session.
-   * @param daemonEnv - added to the daemon's environment (e.g. NODE_OPTIONS to look into its memory)
+   * @param opts.daemonEnv - added to the daemon's environment (e.g. NODE_OPTIONS to look into its memory)
+   * @param opts.config - the text of the daemon's config.toml (default: none, the defaults)
    */
-  static async start(dir: string, daemonEnv: Record<string, string> = {}): Promise<FuzzRig> {
-    startDaemon(dir, { env: testEnv(dir, daemonEnv) });
+  static async start(dir: string, opts: { daemonEnv?: Record<string, string>; config?: string } = {}): Promise<FuzzRig> {
+    if (opts.config !== undefined) writeFileSync(testEnv(dir).OMNISH_CONFIG!, opts.config);
+    startDaemon(dir, { env: testEnv(dir, opts.daemonEnv) });
     const pid = await waitDaemon(dir);
     const socket = daemonSocket(dir);
     const token = daemonToken(dir);
@@ -296,7 +300,9 @@ export class FuzzRig {
     const first = await firstAnswer(peer);
     if (first === undefined) this.checkHealth('a valid Hello that got no answer');
     if (first?.type !== 'Welcome') throw new FuzzFailure(`a valid Hello was answered with ${JSON.stringify(first)}`);
-    if (a.preamble === 'session') peer.sock.write(sessionStartFrame(randomBytes(6).toString('hex')));
+    // As the session of a client that is gone, so that retention may delete it (it keeps sessions
+    // whose client still runs), as the long run has it do after every batch.
+    if (a.preamble === 'session') peer.sock.write(sessionStartFrame(randomBytes(6).toString('hex'), { clientPid: GONE_PID }));
   }
 
   /** What the daemon sent must decode, and before authentication be exactly what the bytes call for. */
@@ -309,7 +315,7 @@ export class FuzzRig {
     }
     for (const m of got) {
       if (m.type === 'Refused') {
-        const key = m.message.replace(/\d+(\.\d+)?/g, 'N');
+        const key = m.message.replace(/0x[0-9a-f]+/g, '0xN').replace(/\d+(\.\d+)?/g, 'N');
         this.figures.refusals[key] = (this.figures.refusals[key] ?? 0) + 1;
       }
     }
@@ -364,6 +370,23 @@ export class FuzzRig {
     await waitUntil(() => this.probe.connections <= 2, () => `the cases' connections to close (${this.probe.connections} open)`, CLOSE_DEADLINE_MS);
     await this.probe.answered(2);
     return memBytes(this.pid);
+  }
+
+  /**
+   * Applies the `[store]` limits now (a `gc` request), as omnishd does hourly: the hostile sessions
+   * of a long run pile up a thousand times faster than any user's.
+   * @returns the sessions it deleted
+   */
+  async collect(): Promise<number> {
+    const peer = rawPeer(daemonSocket(this.dir));
+    try {
+      peer.sock.write(Buffer.concat([helloFrame(this.token, 'control'), encodeFrame({ type: 'Request', id: 1, method: 'gc', params: {} })]));
+      const [, answer] = await waitUntil(() => (peer.received().length > 1 ? peer.received() : undefined), 'the answer to gc', 30_000);
+      if (answer?.type !== 'Response' || !answer.ok) throw new FuzzFailure(`gc answered ${JSON.stringify(answer)}`);
+      return (answer.result as { evicted: unknown[] }).evicted.length;
+    } finally {
+      peer.sock.destroy();
+    }
   }
 
   /** Figures so far (a copy), with the status latencies summed up. */
