@@ -8,7 +8,7 @@
  * after each batch the run applies retention (`gc`, with `[store] max_total_mb = 1`), as omnishd
  * does hourly, unless --keep-sessions; what a big store costs is measured on its own.
  *
- * Usage: npm run fuzz -- [--minutes N] [--seed S] [--batch N] [--idle N] [--keep-sessions] [--daemon-node-options OPTS] [--json FILE]
+ * Usage: npm run fuzz -- [--minutes N] [--seed S] [--batch N] [--idle N] [--keep-sessions] [--suite-memory] [--daemon-node-options OPTS] [--json FILE]
  * Exit status 1 on the first failure, with the seed of its batch and how to replay it.
  */
 import { writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { tempDir } from '../test/helpers/env.js';
 import { fuzzCase } from '../test/fuzz/attacks.js';
-import { FuzzRig, type Figures } from '../test/fuzz/rig.js';
+import { FuzzRig, SUITE_MEMORY_ENV, type Figures } from '../test/fuzz/rig.js';
 
 const USAGE = `usage: npm run fuzz -- [options]
   --minutes N                 how long to fuzz (default 1; fractions allowed)
@@ -24,14 +24,16 @@ const USAGE = `usage: npm run fuzz -- [options]
   --batch N                   cases per batch (default 200)
   --idle N                    idle connections opened at the end (default 1000)
   --keep-sessions             do not apply retention after each batch (the store grows by about a session a case)
-  --daemon-node-options OPTS  NODE_OPTIONS of the daemon (e.g. --max-old-space-size=64)
+  --daemon-node-options OPTS  NODE_OPTIONS of the daemon (e.g. --max-old-space-size=32)
+  --suite-memory              run the daemon as the suite does to check its memory (test/fuzz.test.ts: JS heap
+                              capped at 32 MB, glibc mmap threshold 4 MiB)
   --json FILE                 also write the figures to FILE
 `;
 
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '1' }, seed: { type: 'string' }, batch: { type: 'string', default: '200' },
-    idle: { type: 'string', default: '1000' }, 'keep-sessions': { type: 'boolean' }, 'daemon-node-options': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' },
+    idle: { type: 'string', default: '1000' }, 'keep-sessions': { type: 'boolean' }, 'suite-memory': { type: 'boolean' }, 'daemon-node-options': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' },
   },
 });
 if (values.help) {
@@ -52,7 +54,10 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const dir = tempDir('omnish-fuzz-');
 const rig = await FuzzRig.start(dir.path, {
-  daemonEnv: values['daemon-node-options'] ? { NODE_OPTIONS: values['daemon-node-options'] } : {},
+  daemonEnv: {
+    ...(values['suite-memory'] ? SUITE_MEMORY_ENV : {}),
+    ...(values['daemon-node-options'] ? { NODE_OPTIONS: values['daemon-node-options'] } : {}),
+  },
   config: values['keep-sessions'] ? undefined : '[store]\nmax_total_mb = 1\n',
 });
 let collected = 0;

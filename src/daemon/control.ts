@@ -33,8 +33,9 @@ export interface RequestContext {
 
 /**
  * How long `status` reuses its count of the store's sessions and bytes, ms. Counting reads every
- * session's meta.json and sizes its files, about 45 µs a session (220 ms for 5,000): recounting for
- * every `status`, the request clients make most, let a few of them hold the daemon for seconds.
+ * session's meta.json and sizes its files, 45 to 60 µs a session (220 to 270 ms for 5,000):
+ * recounting for every `status`, the request clients make most, let a few of them hold the daemon
+ * for seconds (bench/store-count.ts measures it).
  */
 export const STORE_COUNT_TTL_MS = 2000;
 
