@@ -12,19 +12,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useTestDir } from './helpers/fixture.js';
 import { fuzzCase } from './fuzz/attacks.js';
-import { FuzzRig } from './fuzz/rig.js';
+import { FuzzRig, SUITE_MEMORY_ENV } from './fuzz/rig.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_113);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const IDLE = 1000;
-/**
- * How the suite's daemon runs, so that "memory returns to baseline" can be checked: its JS heap is
- * capped (a leak there crashes it, and fails the test, instead of hiding in V8's unshrunk heap), and
- * glibc's mmap threshold is fixed at 4 MiB (left dynamic, it rises after the first freed 8 MiB
- * buffer, and later ones are kept in the heap). Without these the settled RSS plateaus 40 to 80 MB
- * over the baseline (docs/reliability.md).
- */
-const DAEMON_ENV = { NODE_OPTIONS: '--max-old-space-size=32', MALLOC_MMAP_THRESHOLD_: String(4 * 2 ** 20) };
 /** The daemon's resident memory after the run may exceed its baseline by at most this (bytes). */
 const RSS_SLACK = 30 * 2 ** 20;
 
@@ -33,7 +25,7 @@ const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
 
 describe('fuzzing the daemon socket', () => {
   it(`${RUNS} hostile cases (seed ${SEED}) and ${IDLE} idle connections: omnishd stays up, answers status within 1 s, records the live session byte for byte`, { timeout: 180_000 }, async () => {
-    const rig = await FuzzRig.start(dir.path, { daemonEnv: DAEMON_ENV });
+    const rig = await FuzzRig.start(dir.path, { daemonEnv: SUITE_MEMORY_ENV });
     try {
       await fc.assert(fc.asyncProperty(fuzzCase, (attacks) => rig.runCase(attacks)), { seed: SEED, numRuns: RUNS, endOnFailure: true });
       await rig.idleConnections(IDLE);

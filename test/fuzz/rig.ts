@@ -36,6 +36,15 @@ export const STATUS_DEADLINE_MS = 1000;
 const PROBE_INTERVAL_MS = 100;
 /** A connection that broke the protocol, or ended, must be closed by the daemon within this, ms. */
 const CLOSE_DEADLINE_MS = 5000;
+/**
+ * How the suite's daemon runs, so that "memory returns to baseline" can be checked: its JS heap is
+ * capped (a leak there crashes it, and fails the run, instead of hiding in V8's heap, which grows
+ * under load and is not given back), and glibc's mmap threshold is fixed at 4 MiB (left dynamic, it
+ * rises after the first freed 8 MiB buffer, and later ones stay in the heap). Left as they are, the
+ * settled RSS plateaus 40 to 60 MB over the baseline (docs/reliability.md).
+ */
+export const SUITE_MEMORY_ENV = { NODE_OPTIONS: '--max-old-space-size=32', MALLOC_MMAP_THRESHOLD_: String(4 * 2 ** 20) };
+
 /** A process id no process has (Linux's pid_max is at most 2^22). */
 const GONE_PID = 2 ** 30;
 /** The live session writes a chunk this often, ms. */
