@@ -43,6 +43,9 @@ export function readingPeer(conn: Connection, log: Logger): Connection {
     get bufferedBytes() {
       return conn.bufferedBytes;
     },
+    get fd() {
+      return conn.fd;
+    },
     get closed() {
       return conn.closed;
     },
