@@ -2,43 +2,16 @@
  * What a peer that has not authenticated can cost the real omnishd, and what the daemon makes of
  * out-of-range values from one that has: both end that one connection with a Refused naming why.
  */
-import { readFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, MAX_HELLO_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES, MessageType, PROTOCOL_VERSION, encodeFrame, type Message } from '../src/protocol/index.js';
+import { MAX_HELLO_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES, MessageType, type Message } from '../src/protocol/index.js';
 import { omnish, startDaemon, waitDaemon } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { testEnv, waitUntil } from './helpers/term.js';
+import { daemonSocket, daemonToken, helloFrame, rawFrame, rawPeer as rawPeerAt, sessionStartFrame } from './helpers/peer.js';
+import { memBytes as rssBytes } from './helpers/procs.js';
+import { waitUntil } from './helpers/wait.js';
 
 const dir = useTestDir();
-const socket = (): string => testEnv(dir.path).OMNISH_SOCKET!;
-
-/** Resident set size of a process, in bytes. */
-function rssBytes(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(kb[1]) * 1024;
-}
-
-/** A raw connection to the daemon that collects what it answers and notes when it is closed. */
-function rawPeer(): { sock: Socket; received: () => Message[]; closed: Promise<void> } {
-  const sock = createConnection(socket());
-  const chunks: Buffer[] = [];
-  sock.on('data', (c: Buffer) => chunks.push(c));
-  sock.on('error', () => undefined); // EPIPE/ECONNRESET once the daemon closes: expected here
-  const closed = new Promise<void>((resolve) => sock.once('close', () => resolve()));
-  return { sock, received: () => new FrameDecoder({ from: 'daemon', onUnknown: 'skip' }).push(Buffer.concat(chunks)), closed };
-}
-
-/** A frame with a hand-made header and payload (MessagePack of `payload`), bypassing encodeFrame's validation. */
-function rawFrame(code: number, payload: unknown): Buffer {
-  const body = pack(payload);
-  const h = Buffer.from([0x4f, 0x4d, 0, 0, 0, 0, code]);
-  h.writeUInt32BE(body.length, 2);
-  return Buffer.concat([h, body]);
-}
+const rawPeer = (): ReturnType<typeof rawPeerAt> => rawPeerAt(daemonSocket(dir.path));
 
 async function runningDaemon(): Promise<number> {
   startDaemon(dir.path);
@@ -102,17 +75,11 @@ describe('out-of-range values from an authenticated client', () => {
   /** A session connection past Welcome and SessionStart, on which `bad` is then sent. */
   async function sessionThenSend(bad: Buffer): Promise<Message[]> {
     await runningDaemon();
-    const token = readFileSync(join(socket(), '..', 'token'), 'utf8').trim();
     const peer = rawPeer();
-    peer.sock.write(encodeFrame({ type: 'Hello', protocolVersion: PROTOCOL_VERSION, token, role: 'session', clientVersion: 't', pid: process.pid }));
+    peer.sock.write(helloFrame(daemonToken(dir.path), 'session'));
     await waitUntil(() => peer.received().length > 0 || undefined, 'Welcome');
     expect(peer.received()[0]?.type).toBe('Welcome');
-    peer.sock.write(
-      encodeFrame({
-        type: 'SessionStart', sessionId: '0123456789ab', resume: false, startedAtMs: Date.now(), shell: '/bin/sh', shellPid: process.pid,
-        clientPid: process.pid, tty: '', cwd: '/', term: 'dumb', cols: 80, rows: 24, hostname: 'test',
-      }),
-    );
+    peer.sock.write(sessionStartFrame('0123456789ab'));
     peer.sock.write(bad);
     await peer.closed;
     return peer.received().slice(1);

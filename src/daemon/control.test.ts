@@ -12,10 +12,14 @@ import { UnsupportedRequestError, UsageError } from '../common/errors.js';
 import { VERSION } from '../common/version.js';
 import { request } from '../control/request.js';
 import { llmCheck } from '../commands/doctor.js';
-import { PROTOCOL_VERSION, REQUEST_METHODS, type Message, type Welcome } from '../protocol/index.js';
+import { PROTOCOL_VERSION, REQUEST_METHODS, type Message, type StatusResult, type Welcome } from '../protocol/index.js';
 import { SessionStore } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
-import { handleRequest, stateHandlers, type DaemonState, type RequestHandlers } from './control.js';
+import { handleRequest, stateHandlers, STORE_COUNT_TTL_MS, type DaemonState, type RequestHandlers } from './control.js';
+import { encodeFrame } from '../protocol/index.js';
+import { helloFrame, rawPeer } from '../../test/helpers/peer.js';
+import { waitUntil } from '../../test/helpers/wait.js';
+import { MAX_PENDING_REQUESTS, MAX_UNREAD_BYTES } from './peer-limits.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
 
@@ -117,5 +121,90 @@ describe('request handlers', () => {
     for (const method of ['bogus', 'constructor', 'toString']) {
       expect(() => handleRequest(fullTable([]), state, method, {}, ctx)).toThrow(new UsageError(`unknown request '${method}'`));
     }
+  });
+});
+
+describe('what one authenticated control connection may cost', () => {
+  const requests = (n: number, method = 'ping'): Buffer =>
+    Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame({ type: 'Request', id: i + 1, method, params: {} })));
+
+  it(`requests pipelined past ${MAX_PENDING_REQUESTS} unanswered end the connection with a Refused saying so`, async () => {
+    const socket = await daemon('d', fullTable([]));
+    const peer = rawPeer(socket);
+    // One write: the daemon decodes them all from one chunk, before it has answered any.
+    peer.sock.write(Buffer.concat([helloFrame(loadOrCreateToken(join(socket, '..')), 'control'), requests(1000)]));
+    await peer.closed;
+    const got = peer.received();
+    expect(got[0]?.type).toBe('Welcome');
+    expect(got.at(-1)).toEqual({ type: 'Refused', message: `more than ${MAX_PENDING_REQUESTS} requests unanswered on one connection` });
+    // Before the fix all 1000 were answered: 1 M of them (34 MB) made omnishd hold 480 MB.
+    expect(got.filter((m) => m.type === 'Response').length).toBeLessThanOrEqual(MAX_PENDING_REQUESTS);
+    expect(await request('ping')).toEqual({ pong: true });
+  });
+
+  it(`a peer that leaves more than ${MAX_UNREAD_BYTES} bytes of answers unread is dropped`, async () => {
+    const big = 'x'.repeat(1 << 20); // 1 MiB answers: the one after the eighth finds 8 MiB unread
+    let answered = 0;
+    const socket = await daemon('d', { ...fullTable([]), 'config-get': () => (answered++, { big }) });
+    const peer = rawPeer(socket);
+    peer.sock.pause(); // reads nothing until every request was answered
+    peer.sock.write(Buffer.concat([helloFrame(loadOrCreateToken(join(socket, '..')), 'control'), requests(40, 'config-get')]));
+    // Before the fix all 40 were answered (40 MiB queued) and the connection stayed open.
+    await waitUntil(() => answered > 8 && servers[0]!.connections.size === 0, () => `the connection dropped (${answered} answered)`);
+    expect(answered).toBeLessThan(40); // what was queued behind the drop is not run
+    peer.sock.resume();
+    await peer.closed;
+    expect(peer.receivedBytes()).toBeLessThan(2 * MAX_UNREAD_BYTES + 1024);
+    expect(peer.received().filter((m) => m.type === 'Response').length).toBeLessThan(40);
+    expect(await request('ping')).toEqual({ pong: true });
+  });
+
+  it('requests pipelined on one connection are answered in order, one per turn of the event loop: another connection is served in between', async () => {
+    let pings = 0;
+    let pingsBeforeStatus = -1;
+    const table = fullTable([]);
+    const socket = await daemon('d', {
+      ...table,
+      ping: () => {
+        for (const t0 = Date.now(); Date.now() - t0 < 20; ); // a handler that holds the event loop
+        pings++;
+        return { pong: true };
+      },
+      status: (...args) => {
+        pingsBeforeStatus = pings;
+        return table.status(...args);
+      },
+    });
+    const peer = rawPeer(socket);
+    await peer.connected;
+    peer.sock.write(Buffer.concat([helloFrame(loadOrCreateToken(join(socket, '..')), 'control'), requests(40)]));
+    await request('status');
+    // Counted in requests, not ms, so that load cannot fail it: before, all 40 ran in the callback
+    // that decoded them, ahead of everyone; now status waits a few turns of the loop, one ping each.
+    expect(pingsBeforeStatus).toBeGreaterThanOrEqual(0);
+    expect(pingsBeforeStatus).toBeLessThan(20);
+    await waitUntil(() => peer.received().length === 41, 'every answer');
+    expect(peer.received().slice(1).map((m) => (m.type === 'Response' ? m.id : m.type))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    peer.sock.destroy();
+  });
+});
+
+describe('status', () => {
+  it(`counts the store at most once per ${STORE_COUNT_TTL_MS} ms: the count reads every session (5,000 took 220 ms a status)`, () => {
+    let clock = 1_000_000;
+    const { status } = stateHandlers(() => clock);
+    const store = new SessionStore(join(dir, 'sessions'));
+    const state: DaemonState = { sessions: new SessionManager(store, log), socket: 's', startedAtMs: 0, connections: () => 1 };
+    const ctx = { emit: () => undefined, signal: new AbortController().signal };
+    const add = (id: string): void =>
+      void store.create({ id, hostname: 'h', pid: 1, clientPid: 1, tty: '', shell: '/bin/sh', cwd: '/', term: 'x', cols: 80, rows: 24, startedAt: new Date(0).toISOString() }).end(0, null, 'exit', 0);
+    const count = (): number => (status(state, {}, ctx) as StatusResult).store.sessions;
+    add('000000000001');
+    expect(count()).toBe(1);
+    add('000000000002');
+    clock += STORE_COUNT_TTL_MS - 1;
+    expect(count()).toBe(1);
+    clock += 1;
+    expect(count()).toBe(2);
   });
 });

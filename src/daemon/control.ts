@@ -31,8 +31,18 @@ export interface RequestContext {
   signal: AbortSignal;
 }
 
-/** How many sessions the store holds and their bytes on disk, and whether it can be written. */
-function storeSummary(sessions: SessionManager): StatusResult['store'] {
+/**
+ * How long `status` reuses its count of the store's sessions and bytes, ms. Counting reads every
+ * session's meta.json and sizes its files, 45 to 60 µs a session (220 to 270 ms for 5,000):
+ * recounting for every `status`, the request clients make most, let a few of them hold the daemon
+ * for seconds (bench/store-count.ts measures it).
+ */
+export const STORE_COUNT_TTL_MS = 2000;
+
+type StoreCount = Pick<StatusResult['store'], 'dir' | 'sessions' | 'bytes'>;
+
+/** How many sessions the store holds and their bytes on disk. */
+function countStore(sessions: SessionManager): StoreCount {
   const store: SessionStore = sessions.store;
   let all: ReturnType<SessionStore['list']> = [];
   try {
@@ -40,7 +50,7 @@ function storeSummary(sessions: SessionManager): StatusResult['store'] {
   } catch {
     // An unreadable directory is reported as a problem by the writes that fail; status still answers.
   }
-  return { dir: store.root, sessions: all.length, bytes: all.reduce((n, s) => n + dirBytes(s.dir), 0), ...sessions.health.report() };
+  return { dir: store.root, sessions: all.length, bytes: all.reduce((n, s) => n + dirBytes(s.dir), 0) };
 }
 
 /** Answers method `M`: its params are as decoded (to be checked), its result is the protocol's. */
@@ -53,8 +63,17 @@ export type Handler<M extends RequestMethod> = (
 /** A daemon's handlers: one for every control method. */
 export type RequestHandlers = { [M in RequestMethod]: Handler<M> };
 
-/** The handlers of the requests that need nothing but the daemon's state: `ping`, `status`, `sessions`. */
-export function stateHandlers(): Pick<RequestHandlers, 'ping' | 'status' | 'sessions'> {
+/**
+ * The handlers of the requests that need nothing but the daemon's state: `ping`, `status`, `sessions`.
+ * `status` counts the store at most once per STORE_COUNT_TTL_MS; its store health and live sessions are current.
+ * @param now - the clock, ms (tests pass their own)
+ */
+export function stateHandlers(now: () => number = Date.now): Pick<RequestHandlers, 'ping' | 'status' | 'sessions'> {
+  let counted: { of: SessionManager; atMs: number; count: StoreCount } | undefined;
+  const storeCount = (sessions: SessionManager): StoreCount => {
+    if (counted?.of !== sessions || now() - counted.atMs >= STORE_COUNT_TTL_MS) counted = { of: sessions, atMs: now(), count: countStore(sessions) };
+    return counted.count;
+  };
   return {
     ping: () => ({ pong: true }),
     status: (state): StatusResult => ({
@@ -66,7 +85,7 @@ export function stateHandlers(): Pick<RequestHandlers, 'ping' | 'status' | 'sess
         connections: state.connections(),
         defaultBackend: state.defaultBackend?.() ?? 'auto',
       },
-      store: storeSummary(state.sessions),
+      store: { ...storeCount(state.sessions), ...state.sessions.health.report() },
       sessions: [...state.sessions.liveSessions.values()].map(({ id, handle, info, integration }) => {
         const startedAt = handle?.meta.startedAt ?? new Date(info.startedAtMs).toISOString();
         return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, relay: info.relay ?? 'unknown', stored: handle !== null };

@@ -1,6 +1,10 @@
 /**
  * Accepting connections: the handshake (Hello → Welcome or Refused), then either a session stream
  * or control requests. Any protocol violation closes that one connection and nothing else.
+ *
+ * The requests of one control connection are answered one at a time, in order, each started in a
+ * turn of the event loop of its own: a peer that pipelines requests then holds the daemon for one
+ * request at a time, and the other connections are served in between.
  */
 import { checkHello, eventMessage, PROTOCOL_VERSION, type Message } from '../protocol/index.js';
 import { isUserFacing } from '../common/errors.js';
@@ -8,18 +12,27 @@ import { VERSION } from '../common/version.js';
 import type { Connection } from '../transport/index.js';
 import { handleRequest, offeredMethods, type DaemonState, type RequestContext, type RequestHandlers } from './control.js';
 import type { Logger } from './log.js';
+import { MAX_PENDING_REQUESTS, readingPeer } from './peer-limits.js';
 import type { LiveSession } from './sessions.js';
 
 /** A peer must say Hello within this time (ms) or it is dropped. */
 const HELLO_TIMEOUT_MS = 5000;
 
+/** Resolves in the check phase of the event loop, after the I/O that is waiting now has been read. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Serves one connection until it closes.
  * @param handlers - the daemon's request handlers (built once when it starts, shared by its connections)
  */
-export function serveConnection(conn: Connection, state: DaemonState, handlers: RequestHandlers, token: string, log: Logger): void {
+export function serveConnection(accepted: Connection, state: DaemonState, handlers: RequestHandlers, token: string, log: Logger): void {
+  const conn = readingPeer(accepted, log); // the session's Events go through it too
   let phase: 'hello' | 'session-start' | 'session' | 'control' = 'hello';
   let session: LiveSession | undefined;
+  /** Requests of this control connection not answered yet (queued or running). */
+  let pending = 0;
+  /** The end of this connection's request queue. */
+  let queue: Promise<void> = Promise.resolve();
   const aborted = new AbortController();
   const helloTimer = setTimeout(() => refuse('no Hello within 5 s'), HELLO_TIMEOUT_MS);
   helloTimer.unref();
@@ -82,7 +95,10 @@ export function serveConnection(conn: Connection, state: DaemonState, handlers: 
         return violation(`unexpected ${msg.type} on a session connection`);
       case 'control':
         if (msg.type !== 'Request') return violation(`expected Request, got ${msg.type}`);
-        return void answer(msg.id, msg.method, msg.params);
+        if (pending >= MAX_PENDING_REQUESTS) return refuse(`more than ${MAX_PENDING_REQUESTS} requests unanswered on one connection`);
+        pending++;
+        queue = queue.then(() => nextTurn()).then(() => (aborted.signal.aborted ? undefined : answer(msg.id, msg.method, msg.params))).finally(() => pending--);
+        return;
     }
   }
 

@@ -14,7 +14,10 @@ export type ProtocolErrorCode =
   | 'TRUNCATED'
   /** A type code this side does not know, or does not accept from this peer. */
   | 'UNKNOWN_TYPE'
-  /** The payload is not a single valid MessagePack value. */
+  /**
+   * The payload is not a single valid MessagePack value; for a client's frame also: not plain
+   * MessagePack within LIMITS.maxValues and LIMITS.maxNesting (plain.ts).
+   */
   | 'BAD_MSGPACK'
   /** The payload decoded but does not match the message's schema. */
   | 'INVALID'

@@ -13,6 +13,7 @@ import {
   type Message,
   type MessageName,
 } from './messages.js';
+import { checkPlainPayload } from './plain.js';
 import { validatePayload } from './schema.js';
 
 /**
@@ -27,8 +28,9 @@ const hex = (code: number): string => `0x${code.toString(16).padStart(2, '0')}`;
  * Encodes one message as a complete frame.
  * The message is validated first, so a sender cannot put a frame on the wire that the peer rejects.
  * @returns a new Buffer: 7 header bytes + MessagePack payload
- * @throws ProtocolError if the message does not match its schema (INVALID) or its payload exceeds
- *   MAX_PAYLOAD_BYTES (TOO_LARGE)
+ * @throws ProtocolError if the message does not match its schema (INVALID), its payload exceeds
+ *   MAX_PAYLOAD_BYTES (TOO_LARGE), or a client message is not plain MessagePack within
+ *   LIMITS.maxValues and LIMITS.maxNesting (BAD_MSGPACK, see plain.ts)
  */
 export function encodeFrame(msg: Message): Buffer {
   const code = MessageType[msg.type];
@@ -39,6 +41,7 @@ export function encodeFrame(msg: Message): Buffer {
     const what = `${msg.type} payload is ${payload.length} bytes`;
     throw new ProtocolError('TOO_LARGE', `${what}, over the ${MAX_PAYLOAD_BYTES}-byte cap`);
   }
+  if (isClientCode(code)) checkPlainPayload(payload, msg.type); // what the daemon would refuse
   const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
   frame.writeUInt16BE(FRAME_MAGIC, 0);
   frame.writeUInt32BE(payload.length, 2);
@@ -109,7 +112,8 @@ export class FrameDecoder {
   /**
    * Adds a chunk of the stream and returns the messages it completes, in order (often none).
    * @throws ProtocolError on bad magic, a length over the cap (before the payload is buffered), an
-   *   unknown type with onUnknown 'throw', invalid MessagePack or a schema violation. Messages
+   *   unknown type with onUnknown 'throw', invalid MessagePack (for a client's frame also: not plain,
+   *   see plain.ts) or a schema violation. Messages
    *   decoded from this chunk before the bad frame are in the error's `decoded`.
    */
   push(chunk: Buffer): Message[] {
@@ -160,6 +164,8 @@ export class FrameDecoder {
       if (this.buffered < p.length) return;
       this.pending = null;
       const payload = this.take(p.length);
+      // A client's payload is walked first: one whose decoding would cost seconds is refused unread.
+      if (isClientCode(p.code)) checkPlainPayload(payload, p.name);
       let value: unknown;
       try {
         value = packr.unpack(payload);
@@ -183,8 +189,11 @@ export class FrameDecoder {
       h = Buffer.allocUnsafe(n);
       this.peek(h);
     }
-    if (h[0] !== FRAME_MAGIC >> 8 || (n >= 2 && h[1] !== (FRAME_MAGIC & 0xff))) {
-      throw new ProtocolError('BAD_MAGIC', `bad frame magic 0x${h.subarray(0, 2).toString('hex')} (expected 0x4f4d "OM")`);
+    // Named by the first wrong byte alone, so the message does not depend on how the bytes were chunked.
+    const magic = [FRAME_MAGIC >> 8, FRAME_MAGIC & 0xff];
+    const wrong = h[0] !== magic[0] ? 0 : n >= 2 && h[1] !== magic[1] ? 1 : -1;
+    if (wrong >= 0) {
+      throw new ProtocolError('BAD_MAGIC', `bad frame magic: byte ${wrong} is ${hex(h[wrong]!)}, not ${hex(magic[wrong]!)} (a frame starts with "OM")`);
     }
     if (n >= 6) {
       const length = h.readUInt32BE(2);

@@ -161,6 +161,17 @@ describe('malformed input', () => {
     expect(protocolError(() => new FrameDecoder().push(Buffer.from('OX'))).code).toBe('BAD_MAGIC');
   });
 
+  it('names a bad magic by its first wrong byte, however the bytes were chunked (found by the socket fuzz)', () => {
+    const bad = Buffer.from([0x73, 0xed, 0xd2, 0x8c]);
+    const whole = protocolError(() => new FrameDecoder().push(bad)).message;
+    expect(whole).toBe('bad frame magic: byte 0 is 0x73, not 0x4f (a frame starts with "OM")');
+    expect(protocolError(() => new FrameDecoder().push(bad.subarray(0, 1))).message).toBe(whole);
+    expect(protocolError(() => new FrameDecoder().push(Buffer.from('OX'))).message).toBe('bad frame magic: byte 1 is 0x58, not 0x4d (a frame starts with "OM")');
+    const split = new FrameDecoder();
+    split.push(Buffer.from('O'));
+    expect(protocolError(() => split.push(Buffer.from('X'))).message).toBe('bad frame magic: byte 1 is 0x58, not 0x4d (a frame starts with "OM")');
+  });
+
   it('rejects an oversize length before the payload arrives', () => {
     const header = rawFrame(MessageType.IoData, Buffer.alloc(0), MAX_PAYLOAD_BYTES + 1).subarray(0, 6);
     const err = protocolError(() => new FrameDecoder().push(header));

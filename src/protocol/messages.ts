@@ -17,7 +17,8 @@
  * - type: a code from MessageType. Client→daemon codes are 0x01…0x7f, daemon→client 0x81…0xff.
  * - payload: a MessagePack map of the message's fields (the `type` field below is the header byte,
  *   it is not repeated in the payload). Unknown extra keys are ignored, so adding an optional field
- *   is compatible; anything else is a protocol change.
+ *   is compatible; anything else is a protocol change. A client's payload is plain MessagePack of
+ *   at most LIMITS.maxValues values nested at most LIMITS.maxNesting deep (plain.ts).
  *
  * Codes are never renumbered or reused; a retired type stays here as a comment.
  * Bump PROTOCOL_VERSION if this changes (codes, fields, meaning or units).
@@ -66,6 +67,13 @@ export const LIMITS = {
   maxTextBytes: 1024,
   /** Most entries of a list of names (Welcome.methods). */
   maxListItems: 256,
+  /**
+   * Most MessagePack values in one payload a client sends, each nil, number, string, binary, array,
+   * map, map key and timestamp counting one (plain.ts: decoding costs per value, not per byte).
+   */
+  maxValues: 10_000,
+  /** Deepest nesting of arrays and maps in a payload a client sends; the payload's own map is level 1. */
+  maxNesting: 32,
 } as const;
 
 /** The two magic bytes that open every frame, "OM" (0x4f 0x4d), as a big-endian u16. */

@@ -65,3 +65,14 @@ export function signalAll(pids: Iterable<number>, signal: NodeJS.Signals): void 
     }
   }
 }
+
+/**
+ * A memory figure of a process from /proc/PID/status, in bytes: VmRSS (resident now) or VmHWM
+ * (the peak resident size since it started).
+ * @throws Error when the process is gone or the field is missing
+ */
+export function memBytes(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!kb) throw new Error(`no ${field} for pid ${pid}`);
+  return Number(kb[1]) * 1024;
+}
