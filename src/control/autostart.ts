@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { daemonPidPath, socketPath } from '../common/paths.js';
 import { DaemonUnavailableError } from '../common/errors.js';
+import { EXIT_ALREADY_RUNNING } from '../common/process.js';
 import { connectUnix } from '../transport/index.js';
 
 /** Absolute path of the omnishd launcher. */
@@ -77,7 +78,8 @@ export function spawnDaemon(env: NodeJS.ProcessEnv = process.env): boolean {
   child.once('exit', (code, signal) => {
     s.child = undefined;
     // Stopped by a signal or normally (`omnish daemon stop`): it served; start afresh next time.
-    if (code === 0 || signal) return void (s.failed = 0);
+    // Lost the lock: another daemon serves (or soon will); not a failure either.
+    if (code === 0 || code === EXIT_ALREADY_RUNNING || signal) return void (s.failed = 0);
     const livedMs = Date.now() - spawnedAt;
     void answers(path).then((ok) => {
       if (ok) return void (s.failed = 0); // it lost the lock to a daemon that serves
@@ -109,7 +111,8 @@ export async function startDetached(timeoutMs = 5000, env: NodeJS.ProcessEnv = p
       if (await answers(path)) return readPid(env);
       started ??= startWithStderr(env);
       const exit = started.exitCode();
-      if (exit !== undefined && exit !== 0 && !(await answers(path))) {
+      // One that lost the lock to a daemon still loading its store: wait for that one to answer.
+      if (exit !== undefined && exit !== 0 && exit !== EXIT_ALREADY_RUNNING && !(await answers(path))) {
         const why = started.stderr() || `it exited with status ${exit} (see its log)`;
         throw new DaemonUnavailableError(`omnishd could not start: ${why.replace(/^omnishd: (cannot start: )?/, '')}`);
       }

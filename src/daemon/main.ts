@@ -5,6 +5,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { configPath, daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
+import { EXIT_ALREADY_RUNNING } from '../common/process.js';
 import { VERSION } from '../common/version.js';
 import { UsageError, isUserFacing } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
@@ -37,6 +38,9 @@ Options:
   --foreground   run in this process (for systemd and other service managers)
   -V, --version  print the version
   -h, --help     show this help
+
+Exit status: 0 stopped by a signal; 1 cannot serve (the reason is on stderr and in the log);
+2 bad usage; ${EXIT_ALREADY_RUNNING} another omnishd already runs for this user's socket.
 `;
 
 /** Entry point used by bin/omnishd.js. */
@@ -120,7 +124,7 @@ async function runForeground(): Promise<void> {
   }
   if (!lock) {
     process.stderr.write(`omnishd: another omnishd is already running for ${socket}\n`);
-    process.exit(1);
+    process.exit(EXIT_ALREADY_RUNNING);
   }
   let daemonLog: DaemonLog | undefined;
   try {
