@@ -44,4 +44,13 @@ describe('native frames', () => {
       { seed: 13, numRuns: 300 },
     );
   });
+
+  it('Resize: random sizes encode as src/protocol does', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: LIMITS.maxTUs }), fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 1, max: 65535 }), (tUs, cols, rows) => {
+        expect(addon.encodeResize(tUs, cols, rows).equals(encodeFrame({ type: 'Resize', tUs, cols, rows }))).toBe(true);
+      }),
+      { seed: 14, numRuns: 300 },
+    );
+  });
 });

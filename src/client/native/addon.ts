@@ -79,7 +79,7 @@ export interface NativeRelay {
   /** Stops relaying terminal I/O (the shell has ended); queued frames still go out. */
   finish(): void;
   size(): { cols: number; rows: number };
-  /** Gives the pty the terminal's current size; returns it. */
+  /** Gives the pty the terminal's current size and, if it changed, records a Resize (in order with the output); returns it. */
   resize(): { cols: number; rows: number };
   enterRaw(): void;
   restore(): void;
@@ -105,6 +105,7 @@ export interface NativeAddon {
   /** The C encoders of frames.c, for the golden tests. */
   encodeIoData(tUs: number, data: Buffer): Buffer;
   encodeGap(tUs: number, lostBytes: number, reason: string): Buffer;
+  encodeResize(tUs: number, cols: number, rows: number): Buffer;
 }
 
 /** Package root: dist/client/native/addon.js and src/client/native/addon.ts are three levels down. */

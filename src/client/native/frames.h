@@ -2,7 +2,8 @@
  * The frames the relay thread writes itself, byte for byte as src/protocol/frame.ts encodes them
  * (encodeFrame with msgpackr: plain MessagePack maps, keys in schema order, the smallest integer
  * form, integers above 2^32 - 1 as float64): IoData (output) and Gap. A frame is the 7-byte header
- * (magic 0x4f4d, u32 BE payload length, u8 type) and the payload. Held to encodeFrame by
+ * (magic 0x4f4d, u32 BE payload length, u8 type) and the payload. Also Resize, since the thread
+ * records a new window size in order with the output it applies to. Held to encodeFrame by
  * test/native-frames.test.ts.
  */
 #ifndef OMNISH_FRAMES_H
@@ -26,5 +27,11 @@ uint8_t *omnish_iodata_prefix(uint8_t *end, uint64_t t_us, size_t len);
  * Returns the frame's length.
  */
 size_t omnish_gap_frame(uint8_t *out, uint64_t t_us, uint64_t lost_bytes, const char *reason);
+
+/** Bytes a Resize frame takes, at most. */
+#define OMNISH_RESIZE_FRAME_MAX 40
+
+/** Encodes a whole Resize frame {tUs, cols, rows} into `out` (room: OMNISH_RESIZE_FRAME_MAX). Returns its length. */
+size_t omnish_resize_frame(uint8_t *out, uint64_t t_us, unsigned cols, unsigned rows);
 
 #endif

@@ -420,15 +420,59 @@ static int may_divert(omnish_loop *l, uint8_t first) {
          !atomic_load(&l->alt) && atomic_load(&l->line_empty) && omnish_loop_shell_in_foreground(l);
 }
 
+/* The terminal's size: fd 1's, else fd 0's (0 when neither is a terminal). */
+static int terminal_size(const omnish_loop *l, struct winsize *ws) {
+  return (ioctl(l->out_fd, TIOCGWINSZ, ws) == 0 && ws->ws_col != 0) || (ioctl(l->in_fd, TIOCGWINSZ, ws) == 0 && ws->ws_col != 0)
+             ? 0
+             : -1;
+}
+
+/* A Resize frame for the queue (NULL when out of memory). */
+static omnish_qitem *resize_item(uint64_t t_us, unsigned cols, unsigned rows) {
+  omnish_qitem *it = calloc(1, sizeof *it + OMNISH_RESIZE_FRAME_MAX);
+  if (!it) return NULL;
+  it->frame = (uint8_t *)(it + 1);
+  it->len = omnish_resize_frame(it->frame, t_us, cols, rows);
+  return it;
+}
+
+int omnish_loop_follow_size(omnish_loop *l, unsigned short *cols, unsigned short *rows) {
+  struct winsize term, pty;
+  if (terminal_size(l, &term) != 0) return 0;
+  *cols = term.ws_col;
+  *rows = term.ws_row;
+  if (ioctl(l->master, TIOCGWINSZ, &pty) == 0 && term.ws_col == pty.ws_col && term.ws_row == pty.ws_row) return 0;
+  ioctl(l->master, TIOCSWINSZ, &term); /* the kernel sends SIGWINCH to the pty's foreground */
+  uint8_t frame[OMNISH_RESIZE_FRAME_MAX];
+  size_t n = omnish_resize_frame(frame, omnish_loop_now_us(l), term.ws_col, term.ws_row);
+  pthread_mutex_lock(&l->mu);
+  int finishing = l->finishing;
+  pthread_mutex_unlock(&l->mu);
+  if (!finishing) omnish_loop_send(l, frame, n); /* after SessionEnd, no more frames */
+  return 1;
+}
+
 /*
  * Keys typed after a resize must reach a program that already sees the new size, but SIGWINCH
- * reaches JavaScript (which records the Resize) later than the keys reach this thread. The kernel
- * sets the terminal's size before it signals, so two ioctls per keystroke chunk keep the order.
+ * reaches JavaScript later than the keys reach this thread (much later while its event loop is
+ * busy, loading the recorder say). The kernel sets the terminal's size before it signals, so two
+ * ioctls per keystroke chunk keep the order, and the thread records the Resize itself, ahead of
+ * the output that follows it.
  */
 static void follow_window_size(omnish_loop *l) {
   struct winsize term, pty;
-  if (ioctl(l->out_fd, TIOCGWINSZ, &term) != 0 || term.ws_col == 0 || ioctl(l->master, TIOCGWINSZ, &pty) != 0) return;
-  if (term.ws_col != pty.ws_col || term.ws_row != pty.ws_row) ioctl(l->master, TIOCSWINSZ, &term);
+  if (terminal_size(l, &term) != 0 || ioctl(l->master, TIOCGWINSZ, &pty) != 0) return;
+  if (term.ws_col == pty.ws_col && term.ws_row == pty.ws_row) return;
+  ioctl(l->master, TIOCSWINSZ, &term);
+  pthread_mutex_lock(&l->mu);
+  int finishing = l->finishing;
+  pthread_mutex_unlock(&l->mu);
+  if (finishing || !l->recording) return;
+  omnish_qitem *it = resize_item(omnish_loop_now_us(l), term.ws_col, term.ws_row);
+  if (!it) return;
+  seal(l); /* the output read so far had the old size */
+  queue_append(l, it);
+  update_queued(l);
 }
 
 static void read_input(omnish_loop *l) {

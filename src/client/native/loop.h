@@ -148,6 +148,13 @@ int omnish_loop_start(omnish_loop *l, int master, pid_t pid, const omnish_loop_o
 /** µs since the loop started (CLOCK_MONOTONIC): the session's clock for every record. */
 uint64_t omnish_loop_now_us(const omnish_loop *l);
 
+/**
+ * Gives the pty the terminal's size if it differs (the kernel then signals SIGWINCH to the pty's
+ * foreground) and queues a Resize frame for it, unless the session is finishing. From any thread.
+ * Sets `cols`/`rows` to the terminal's size when it has one. Returns 1 if the size changed.
+ */
+int omnish_loop_follow_size(omnish_loop *l, unsigned short *cols, unsigned short *rows);
+
 /** Requests, from any thread; each wakes the loop. */
 void omnish_loop_send(omnish_loop *l, const uint8_t *frame, size_t len);
 void omnish_loop_forward(omnish_loop *l, const uint8_t *data, size_t len);

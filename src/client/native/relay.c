@@ -323,12 +323,12 @@ METHOD(m_size) {
   return size_object(env, cols, rows);
 }
 
+/* After SIGWINCH: the pty gets the terminal's size, and the recording a Resize (loop.c). */
 METHOD(m_resize) {
   SELF(0);
   unsigned short cols, rows;
   window_size(&cols, &rows);
-  struct winsize ws = {.ws_row = rows, .ws_col = cols};
-  if (!r->closed) ioctl(r->loop.master, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH to the pty's foreground */
+  if (!r->closed) omnish_loop_follow_size(&r->loop, &cols, &rows);
   return size_object(env, cols, rows);
 }
 
@@ -589,11 +589,28 @@ static napi_value encode_gap(napi_env env, napi_callback_info info) {
   return s == napi_ok ? out : NULL;
 }
 
+static napi_value encode_resize(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double t = 0;
+  uint32_t cols = 0, rows = 0;
+  if (argc < 3 || napi_get_value_double(env, argv[0], &t) != napi_ok || napi_get_value_uint32(env, argv[1], &cols) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &rows) != napi_ok)
+    return throw_error(env, "encodeResize(tUs, cols, rows)");
+  uint8_t buf[OMNISH_RESIZE_FRAME_MAX];
+  size_t n = omnish_resize_frame(buf, (uint64_t)t, cols, rows);
+  napi_value out;
+  void *dst;
+  return napi_create_buffer_copy(env, n, buf, &dst, &out) == napi_ok ? out : NULL;
+}
+
 napi_status relay_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"startRelay", NULL, start_relay, NULL, NULL, NULL, napi_default, NULL},
       {"encodeIoData", NULL, encode_iodata, NULL, NULL, NULL, napi_default, NULL},
       {"encodeGap", NULL, encode_gap, NULL, NULL, NULL, napi_default, NULL},
+      {"encodeResize", NULL, encode_resize, NULL, NULL, NULL, napi_default, NULL},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }
