@@ -15,7 +15,7 @@ import { INPUT_HIDDEN_REASON } from '../src/protocol/messages.js';
 import { readStream, RecordKind, SessionStore, STREAM_FILE, type StreamRecord } from '../src/store/index.js';
 import { omnish, sessions } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { idlePrompt, PROMPT_READY, runIn, waitUntil, type Term } from './helpers/term.js';
+import { PROMPT_READY, runIn, waitUntil, type Term } from './helpers/term.js';
 
 const dir = useTestDir();
 const RECORD_INPUT = '[session]\nrecord_input = true\n';
@@ -31,12 +31,20 @@ async function start(relay: 'native' | 'js', config?: string): Promise<{ t: Term
   return { t, id };
 }
 
+/** The prompt's B mark as the last thing on the terminal: the line editor is reading keys. */
+const IDLE = new RegExp(`${PROMPT_READY.source}$`);
+
 /**
- * Types `line` at an idle prompt (its B mark read: keys typed before it, while readline already has
- * echo off, would count as hidden) and waits for `until` after it.
+ * Waits for an idle prompt without typing anything: readline turns echo off before it draws the
+ * prompt, so a key read between the two counts as hidden (and adds a marker the test counts).
  */
+async function promptIdle(t: Term): Promise<void> {
+  await waitUntil(() => IDLE.test(t.text(Math.max(0, t.mark() - 256))), () => `an idle prompt; tail ${JSON.stringify(t.text().slice(-300))}`);
+}
+
+/** Types `line` at an idle prompt and waits for `until` after it. */
 async function typeLine(t: Term, line: string, until: string | RegExp): Promise<void> {
-  await idlePrompt(t);
+  await promptIdle(t);
   const since = t.mark();
   t.write(`${line}\r`);
   await t.waitFor(until, { since: since + line.length });
@@ -44,7 +52,7 @@ async function typeLine(t: Term, line: string, until: string | RegExp): Promise<
 
 /** Ends the shell and waits until its session is stored as ended. */
 async function finish(t: Term): Promise<void> {
-  await idlePrompt(t);
+  await promptIdle(t);
   t.write('exit\r');
   await t.waitExit();
   await waitUntil(() => sessions(dir.path)[0]?.endedAt, 'the session to end');
