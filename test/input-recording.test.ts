@@ -181,6 +181,8 @@ process.stdin.on('data', (b) => {
     await finish(t);
     const typed = exported(id).filter(([, code]) => code === 'i').map(([, , data]) => data).join('');
     expect(typed).toContain('echo before-$((1+2))');
+    // A `::` line is typed at the prompt and echoed by the interceptor: recorded like any other line.
+    expect(typed).toContain('::pause\r');
     expect(typed).not.toContain('during');
     expect(typed).not.toContain('::resume');
     expect(typed).toContain('echo after-$((2+3))');

@@ -401,11 +401,13 @@ static int keys_visibility(omnish_loop *l) {
   struct termios t;
   if (tcgetattr(l->master, &t) != 0) return KEYS_HIDDEN;
   if (t.c_lflag & ECHO) return KEYS_ECHOED;
-  if (!l->marks || atomic_load(&l->phase) != PHASE_INPUT) return KEYS_HIDDEN;
+  if (!l->marks) return KEYS_HIDDEN;
   /*
-   * The shell writes a command's C mark before it runs the command, so before the command can
-   * turn echo off: when echo is off now, the mark is in the master already, but the thread may
-   * not have read it. Read the output first, so the phase is not still the prompt's.
+   * The phase lags the output. The shell writes a command's C mark before it runs the command, so
+   * before the command can turn echo off: when echo is off now, that mark is in the master
+   * already, but the thread may not have read it. Read the output first, so a `read -s` is not
+   * taken for the prompt it was typed at (and a prompt drawn since is seen as one). This is
+   * output the loop would read next anyway.
    */
   if (!l->output_ended && !l->finished_io) read_output(l);
   if (atomic_load(&l->phase) != PHASE_INPUT || atomic_load(&l->alt)) return KEYS_HIDDEN;
