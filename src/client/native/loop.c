@@ -458,6 +458,7 @@ static void hide_keys(omnish_loop *l, uint64_t t_us) {
 static void record_keys(omnish_loop *l, const uint8_t *buf, size_t n) {
   if (!l->opts.record_input || !l->recording || l->paused) return;
   int vis = keys_visibility(l);
+  if (!l->recording) return; /* the output it read ran the recording out of memory */
   uint64_t t_us = omnish_loop_now_us(l); /* after the output keys_visibility may have read */
   size_t shown = vis == KEYS_HIDDEN ? 0 : n;
   if (vis == KEYS_AT_PROMPT) {
