@@ -93,7 +93,12 @@ export async function relaySession(s: RunningShell): Promise<void> {
       prompt?.notices,
       (info) => {
         const base = { ...info(sessionId, shellPath, relay.pid, startSize), startedAtMs };
-        const withIntegration = { ...base, integration: integrationLabel(integration), relay: 'native' };
+        const withIntegration = {
+          ...base,
+          integration: integrationLabel(integration),
+          relay: 'native',
+          inputRecording: config.session.recordInput ? 'on' : 'off',
+        };
         return integration.integration ? { ...withIntegration, nonce } : withIntegration;
       },
       () => new NativeRecordBuffer(relay),

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { OmnishConfig } from '../config/config.js';
+import { INPUT_HIDDEN_REASON } from '../protocol/messages.js';
 import { handOverNonce, integrationFor, type Integration, type NonceHandoff } from '../shell/launch.js';
 import { execShell, markShellStarted } from './exec.js';
 import { SESSION_ENV, type Invocation } from './invocation.js';
@@ -69,6 +70,8 @@ export async function runNativeWrapped(
         batchMs: BATCH_MS,
         capReason: CAP_REASON,
         pauseReason: PAUSE_REASON,
+        recordInput: config.session.recordInput,
+        hiddenReason: INPUT_HIDDEN_REASON,
       },
       events.dispatch,
     );

@@ -147,7 +147,9 @@ async function relaySession(s: RunningShell): Promise<void> {
   try {
     const recorder = await startRecorder(config, prompt?.notices, (info) => {
       const base = { ...info(sessionId, shellPath, pty.pid, startSize), startedAtMs };
-      const withIntegration = { ...base, integration: integrationLabel(integration), relay: relayName };
+      // Input recording needs the native relay: only its thread reads the pty's echo state as each key arrives.
+      const inputRecording = config.session.recordInput ? 'off (needs the native relay)' : 'off';
+      const withIntegration = { ...base, integration: integrationLabel(integration), relay: relayName, inputRecording };
       return integration.integration ? { ...withIntegration, nonce } : withIntegration;
     });
     sink.attach(recorder);

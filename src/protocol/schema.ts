@@ -168,6 +168,7 @@ const VALIDATORS: Validators = {
     nonce: f.optionalStr('nonce', NAME),
     integration: f.optionalStr('integration', TEXT),
     relay: f.optionalStr('relay', TEXT),
+    inputRecording: f.optionalStr('inputRecording', TEXT),
   }),
   IoData: (f) => ({ dir: f.oneOf('dir', [0, 1] as const), tUs: f.tUs('tUs'), data: f.bytes('data') }),
   Resize: (f) => ({ tUs: f.tUs('tUs'), cols: f.int('cols', 1, maxCells), rows: f.int('rows', 1, maxCells) }),

@@ -88,12 +88,12 @@ static void put_header(uint8_t *p, size_t payload_len, uint8_t type) {
   p[6] = type;
 }
 
-uint8_t *omnish_iodata_prefix(uint8_t *end, uint64_t t_us, size_t len) {
+uint8_t *omnish_iodata_prefix(uint8_t *end, int dir, uint64_t t_us, size_t len) {
   uint8_t tmp[OMNISH_IODATA_PREFIX_MAX];
   size_t k = HEADER_BYTES;
   tmp[k++] = 0x83; /* fixmap of 3: dir, tUs, data */
   k += put_fixstr(tmp + k, "dir");
-  tmp[k++] = 0x00; /* IoDir.Output */
+  tmp[k++] = (uint8_t)dir; /* IoDir: a positive fixint */
   k += put_fixstr(tmp + k, "tUs");
   k += put_uint(tmp + k, t_us);
   k += put_fixstr(tmp + k, "data");
