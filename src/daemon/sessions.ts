@@ -25,6 +25,9 @@ import { EventDetector } from './events.js';
 import type { Logger } from './log.js';
 import { StoreHealth } from './store-health.js';
 
+/** Reason of the gap record that marks where a resumed session's recording was interrupted. */
+export const RECONNECT_REASON = 'reconnected to omnishd';
+
 /** How often (ms) a session whose directory could not be created or reopened tries again. */
 export const OPEN_RETRY_MS = 1000;
 
@@ -146,8 +149,10 @@ export class SessionManager {
   private open(session: LiveSession): void {
     const waiting = this.unopened.get(session);
     let handle: SessionHandle;
+    let reopened = false;
     try {
-      handle = session.info.resume ? this.resume(session.info) : this.create(session.info);
+      if (session.info.resume) ({ handle, reopened } = this.resume(session.info));
+      else handle = this.create(session.info);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       this.health.failed(session.id, err);
@@ -158,6 +163,7 @@ export class SessionManager {
     }
     this.health.written(session.id);
     session.handle = handle;
+    if (reopened) this.markOutage(session, handle);
     if (waiting) {
       this.unopened.delete(session);
       const tUs = Math.max(waiting.lastTUs, handle.stream.lastTUs);
@@ -196,20 +202,43 @@ export class SessionManager {
     }, this.writerOptions(msg.sessionId));
   }
 
-  /** @throws StoreError when the file system fails (the caller retries); not when the session is gone. */
-  private resume(msg: SessionStart): SessionHandle {
+  /**
+   * Reopens the session's files, or creates them anew when they are gone.
+   * @returns the handle, and whether it is the session's own files reopened
+   * @throws StoreError when the file system fails (the caller retries); not when the session is gone.
+   */
+  private resume(msg: SessionStart): { handle: SessionHandle; reopened: boolean } {
     try {
       const handle = this.store.openExisting(msg.sessionId, this.writerOptions(msg.sessionId));
       if (handle.stream.truncatedBytes > 0) {
         this.log.warn({ session: msg.sessionId, bytes: handle.stream.truncatedBytes }, 'cut a torn tail on resume');
       }
-      return handle;
+      return { handle, reopened: true };
     } catch (err) {
       if (fileSystemFailure(err)) throw err;
       // The directory is gone or the session had ended: record from here on in a fresh directory.
       this.log.warn({ session: msg.sessionId, err: (err as Error).message }, 'cannot resume; creating the session anew');
-      return this.create(msg);
+      return { handle: this.create(msg), reopened: false };
     }
+  }
+
+  /**
+   * A resumed session's client says how much it sent before (SessionStart.sentBytes); what the
+   * stream does not account for of it was in flight when the connection broke (in the socket, or
+   * in a killed daemon's buffer) and is lost. One gap record marks the outage and counts that
+   * loss, 0 when there was none: a reader sees where the recording was interrupted, and how much
+   * of it is missing. A client that does not say (an older one) gets no gap: nothing to count.
+   */
+  private markOutage(session: LiveSession, handle: SessionHandle): void {
+    const sent = session.info.sentBytes;
+    if (sent === undefined) return;
+    const lostBytes = Math.max(0, sent - handle.stream.accountedAtOpen);
+    try {
+      handle.stream.gap(handle.stream.lastTUs, lostBytes, RECONNECT_REASON);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err; // counted and reported by the writer's listener
+    }
+    if (lostBytes > 0) this.log.warn({ session: session.id, lostBytes }, 'data in flight lost while the client was away');
   }
 
   /** A command tracker continuing the session's output offsets and command numbers, or null. */
