@@ -24,7 +24,11 @@ import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
 import { startDetached } from '../control/autostart.js';
 
-/** How often buffered stream data goes to disk (ms): at most this much is lost if the daemon is killed. */
+/**
+ * How often every live session's buffered stream data goes to disk, and sessions without files are
+ * retried (ms). A backstop: what a connection delivers is written at the end of the event-loop turn
+ * that read it (SessionManager.record), and a write that failed is retried no sooner than 1 s.
+ */
 const FLUSH_INTERVAL_MS = 200;
 /** How often the `[store]` limits are applied (ms), besides at start and on `omnish gc`. */
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;

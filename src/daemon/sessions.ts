@@ -75,6 +75,9 @@ export class SessionManager {
   private detector: EventDetector;
   /** Whether the store can be written (`status`, `doctor`), and the log lines about it. */
   readonly health: StoreHealth;
+  /** Sessions with records buffered since their last write-out: written in the next turn of the event loop. */
+  private readonly unwritten = new Set<LiveSession>();
+  private writeScheduled = false;
   /** Called for each event after it is stored and sent (auto-explanations hook in here). */
   onEvent: ((session: LiveSession, kind: string, record: FinishedCommand['record']) => void) | undefined;
 
@@ -312,6 +315,33 @@ export class SessionManager {
         stream.gap(msg.tUs, msg.lostBytes, msg.reason);
         break;
     }
+    this.scheduleWrite(session);
+  }
+
+  /**
+   * Writes the session's buffered records once this turn of the event loop has decoded what its
+   * connections delivered: one append per session per turn, however many messages came. A daemon
+   * killed then loses only what it had not read from its socket yet, not up to a flush interval
+   * of output it had (and the client counts that as sent: a gap on resume says how much).
+   */
+  private scheduleWrite(session: LiveSession): void {
+    this.unwritten.add(session);
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setImmediate(() => {
+      this.writeScheduled = false;
+      for (const s of this.unwritten) if (this.live.get(s.id) === s) this.write(s);
+      this.unwritten.clear();
+    });
+  }
+
+  /** Writes the session's buffered records to disk; a store failure is counted by the writer's listener, never thrown. */
+  private write(s: LiveSession): void {
+    try {
+      s.handle?.stream.flush();
+    } catch (err) {
+      if (!(err instanceof StoreError)) this.log.error({ session: s.id, err: (err as Error).message }, 'flush failed');
+    }
   }
 
   /** A message for a session without files: what it would have stored is lost, and counted. */
@@ -381,11 +411,7 @@ export class SessionManager {
         if (now >= (this.unopened.get(s)?.nextTryMs ?? 0)) this.open(s);
         continue;
       }
-      try {
-        s.handle.stream.flush();
-      } catch (err) {
-        if (!(err instanceof StoreError)) this.log.error({ session: s.id, err: (err as Error).message }, 'flush failed');
-      }
+      this.write(s);
     }
     this.health.tick();
   }
