@@ -271,7 +271,10 @@ export class Recorder implements OutputSink {
   private retryLater(): void {
     if (this.retryTimer) return;
     const wait = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.backoffRange[1]);
+    // While the daemon this client started is starting up, keep trying at the first interval: it
+    // answers within a second or so, and a doubled wait would find it up to that much later. A
+    // failed connect costs next to nothing (no socket, or nothing listening).
+    if (Date.now() - this.lastAutostart >= AUTOSTART_INTERVAL_MS) this.backoff = Math.min(this.backoff * 2, this.backoffRange[1]);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect();
