@@ -198,6 +198,14 @@ export interface SessionStart {
    * Optional: added after protocol 1, no bump; absent means off (no client before it recorded input).
    */
   inputRecording?: string;
+  /**
+   * On a resume: bytes this client handed to the earlier connections of the session, counted as
+   * the store counts them (output and input payload bytes, plus the `lostBytes` of Gaps). The
+   * daemon compares it with what the session's stream holds and records the difference, the data
+   * in flight when the connection was lost, as a gap (0 when nothing was lost): an outage is never
+   * silent. Optional: added after protocol 1, no bump; without it no such gap is written.
+   */
+  sentBytes?: number;
 }
 
 /** 0x03 — bytes of the session, in order. Decoded `data` is a Buffer. */

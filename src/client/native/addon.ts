@@ -96,8 +96,8 @@ export interface NativeRelay {
   kill(signal: number): void;
   /** Bytes held for the daemon, frames handed over included. */
   queuedBytes(): number;
-  /** inputBytes: every key read; inputRecordedBytes: those queued as input records. */
-  stats(): { outputBytes: number; inputBytes: number; inputRecordedBytes: number; lostBytes: number; frames: number; queuedBytes: number };
+  /** inputBytes: every key read; inputRecordedBytes: those queued as input records; sentBytes: see NativeRecordBuffer.sentBytes. */
+  stats(): { outputBytes: number; inputBytes: number; inputRecordedBytes: number; lostBytes: number; frames: number; queuedBytes: number; sentBytes: number };
   /** Stops the thread and closes the pty (SIGHUP for what still runs on it). */
   close(): void;
 }

@@ -212,6 +212,8 @@ static void write_queue(omnish_loop *l) {
     }
     it->off += (size_t)w;
     if (it->off < it->len) continue;
+    /* Counted whole frames only: a frame cut by a lost connection goes again, whole, on the next. */
+    atomic_fetch_add(&l->sent_bytes, it->is_gap ? it->gap_lost : (unsigned long long)(it->output_bytes + it->input_bytes));
     l->q_head = it->next;
     if (!l->q_head) l->q_tail = NULL;
     l->q_bytes -= it->len;
@@ -434,6 +436,7 @@ static void queue_keys(omnish_loop *l, const uint8_t *p, size_t n, uint64_t t_us
   memcpy(data, p, n);
   it->frame = omnish_iodata_prefix(data, OMNISH_DIR_INPUT, t_us, n);
   it->len = (size_t)(data + n - it->frame);
+  it->input_bytes = n;
   queue_append(l, it);
   atomic_fetch_add(&l->frames, 1);
   atomic_fetch_add(&l->in_recorded, n);

@@ -66,6 +66,8 @@ typedef struct omnish_qitem {
   const char *gap_reason;
   /** Output bytes in the frame (IoData), for the stats. */
   size_t output_bytes;
+  /** Input bytes in the frame (an input IoData), for SessionStart.sentBytes. */
+  size_t input_bytes;
 } omnish_qitem;
 
 typedef struct omnish_loop omnish_loop;
@@ -146,6 +148,8 @@ struct omnish_loop {
   atomic_size_t incoming; /* bytes of frames handed over by JavaScript, not yet queued */
   atomic_ullong out_bytes, in_bytes, lost_bytes, frames;
   atomic_ullong in_recorded; /* keystroke bytes queued as input records (never the hidden ones) */
+  /* output and input bytes and gap lost bytes of the frames sent whole (SessionStart.sentBytes) */
+  atomic_ullong sent_bytes;
   atomic_int thread_done;
 };
 

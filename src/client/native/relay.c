@@ -388,6 +388,7 @@ METHOD(m_stats) {
   set_num(env, obj, "inputRecordedBytes", (double)atomic_load(&r->loop.in_recorded));
   set_num(env, obj, "frames", (double)atomic_load(&r->loop.frames));
   set_num(env, obj, "queuedBytes", (double)atomic_load(&r->loop.queued));
+  set_num(env, obj, "sentBytes", (double)atomic_load(&r->loop.sent_bytes));
   return obj;
 }
 
