@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { IoDir, encodeFrame } from '../src/protocol/index.js';
 import { tempDir } from '../test/helpers/env.js';
 import { OMNISH } from '../test/helpers/paths.js';
-import { daemonToken, helloFrame, rawPeer, sessionStartFrame } from '../test/helpers/peer.js';
+import { daemonToken, helloFrame, rawPeer, sessionStartFrame, type RawPeer } from '../test/helpers/peer.js';
 import { waitUntil } from '../test/helpers/wait.js';
 import { benchEnv, isolation } from './contenders.js';
 import { startDaemon } from './measure.js';
@@ -114,13 +114,27 @@ async function ingestOnce(build: string, frames: Buffer[], nonce: string, cpuPro
 
 /** One session with `frames` as its output, to its end (the daemon closes the connection). */
 async function session(socket: string, dir: string, frames: Buffer[], nonce: string): Promise<void> {
-  const peer = rawPeer(socket);
-  await peer.connected;
+  const peer = await connected(socket);
   const id = randomBytes(6).toString('hex');
   peer.sock.write(Buffer.concat([helloFrame(daemonToken(dir), 'session'), sessionStartFrame(id, { nonce })]));
   for (const f of frames) if (!peer.sock.write(f)) await new Promise((r) => peer.sock.once('drain', r));
   peer.sock.end(encodeFrame({ type: 'SessionEnd', tUs: frames.length * 5000, exitCode: 0, signal: null }));
   await peer.closed;
+}
+
+/** A connection to the daemon, retried for up to 15 s while it is still starting to listen. */
+async function connected(socket: string): Promise<RawPeer> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const peer = rawPeer(socket);
+    try {
+      await peer.connected;
+      return peer;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 async function main(): Promise<void> {
