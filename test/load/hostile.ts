@@ -44,8 +44,8 @@ export interface HostileRun {
   term: TermResult;
   store: StoreComparison;
   commands: CommandRecord[];
-  /** `omnish context --json` afterwards: its stats, its text, and the budget it had (tokens). */
-  context: { approxTokens: number; chars: number; commands: number; user: string; maxTokens: number };
+  /** `omnish context --json` afterwards: its stats, its text, the budget it had (tokens), how long it took (ms). */
+  context: { approxTokens: number; chars: number; commands: number; user: string; maxTokens: number; ms: number };
   /** Bytes: each process's resident size once the session was up, and its peak during the run. */
   client: { baseline: number; peak: number };
   daemon: { baseline: number; peak: number; after: number };
@@ -90,13 +90,15 @@ export async function runHostile(termBin: string, dir: string, sizes: HostileSiz
   const daemonPeak = sampler.peak(daemon);
   const seconds = (Date.now() - t0) / 1000;
   const store = compareWithStore(session, out);
+  const c0 = Date.now();
   const ctx = await omnishAsync(dir, ['context', '--json', '--session', session.id]);
+  const contextMs = Date.now() - c0;
   if (ctx.status !== 0) throw new Error(`omnish context failed (${ctx.status}): ${ctx.stderr}`);
   const { user, stats } = JSON.parse(ctx.stdout) as { user: string; stats: { approxTokens: number; chars: number; commands: number } };
   if (!daemonPids(dir).includes(daemon)) throw new Error('omnishd is gone after the hostile session');
   return {
     term, store, commands: commandsOf(session), seconds,
-    context: { ...stats, user, maxTokens: MAX_TOKENS },
+    context: { ...stats, user, maxTokens: MAX_TOKENS, ms: contextMs },
     client: { baseline: clientBaseline, peak: clientPeak },
     daemon: { baseline: daemonBaseline, peak: daemonPeak, after: memBytes(daemon) },
   };
