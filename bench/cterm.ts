@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from '../test/helpers/paths.js';
 import { BenchError } from './errors.js';
 
@@ -64,19 +64,20 @@ export interface TermResult {
 export const TERM_BIN = join(ROOT, '.bench', 'term');
 
 /**
- * Compiles bench/term.c into .bench/term with `$CC` (default `cc`).
+ * Compiles bench/term.c into `bin` (default .bench/term) with `$CC` (default `cc`). The tests pass
+ * a path in their own temporary directory: two test files compiling one path at once would race.
  * @throws BenchError with one line when no compiler is found or the compile fails
  */
-export function compileTerm(): string {
+export function compileTerm(bin = TERM_BIN): string {
   const cc = process.env.CC || 'cc';
-  mkdirSync(join(ROOT, '.bench'), { recursive: true });
-  const r = spawnSync(cc, ['-O2', '-Wall', '-o', TERM_BIN, join(ROOT, 'bench', 'term.c')], { encoding: 'utf8' });
+  mkdirSync(dirname(bin), { recursive: true });
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', bin, join(ROOT, 'bench', 'term.c')], { encoding: 'utf8' });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
     throw new BenchError(`a C compiler is needed to build the terminal (bench/term.c) and \`${cc}\` was not found: install gcc or clang, or set CC`);
   }
   if (r.error) throw new BenchError(`could not run ${cc}: ${r.error.message}`);
   if (r.status !== 0) throw new BenchError(`${cc} failed to compile bench/term.c: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
-  return TERM_BIN;
+  return bin;
 }
 
 function stepArgs(step: Step): string[] {
@@ -96,6 +97,8 @@ export interface TermOptions {
   timeoutMs: number;
   env: Record<string, string>;
   cwd: string;
+  /** Also write every byte read to this file (term -o): what the terminal got, to compare with the store. */
+  out?: string;
 }
 
 /** Processes of term runs under way, so a Ctrl-C can end them (the contender dies with its pty). */
@@ -106,7 +109,8 @@ export const running = new Set<number>();
  * @throws BenchError when the run failed (`error` in its output, or no output at all)
  */
 export function runTerm(bin: string, name: string, file: string, args: string[], steps: Step[], opts: TermOptions): Promise<TermResult> {
-  const argv = ['-c', String(opts.cols), '-r', String(opts.rows), '-t', String(opts.timeoutMs), ...steps.flatMap(stepArgs),
+  const argv = ['-c', String(opts.cols), '-r', String(opts.rows), '-t', String(opts.timeoutMs), ...(opts.out ? ['-o', opts.out] : []),
+    ...steps.flatMap(stepArgs),
     '--', file, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(bin, argv, { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,9 +6,13 @@
  * controlling tty, then runs STEPs in order against the master, then reads the master until EOF/EIO
  * (every holder of the slave closed it), reaps PROG and prints one JSON object on stdout:
  *
- *   term [-c COLS] [-r ROWS] [-t TIMEOUT_MS] STEP... -- PROG [ARG...]
+ *   term [-c COLS] [-r ROWS] [-t TIMEOUT_MS] [-o FILE] STEP... -- PROG [ARG...]
  *
- *   -w STR   wait until STR appears in the output read from now on (timed since spawn)
+ *   -o FILE  also write every byte read from the master to FILE (created or truncated), so a test
+ *            can compare what the terminal got with what was recorded (test/load/); one write(2)
+ *            per read, so the reader stays far faster than a relay
+ *   -w STR   wait until STR appears in the output read from now on, or after the previous needle if
+ *            that came in the same read (timed since spawn)
  *   -s STR   send STR to PROG (argv bytes as they are: pass "\r", "\x15" as real control bytes)
  *   -f STR   like -w, but EOF before STR is not an error: its absence shows in "waits" (a relay
  *            that drops the tail of the output is measured, not aborted)
@@ -65,6 +69,9 @@ static volatile sig_atomic_t child_exited;
 static volatile int64_t exit_us = -1;
 static char buf[BUF_SIZE];
 static int timeout_ms = 120000;
+/** -o: where every byte read also goes, or -1; out_failed is set when a write to it failed. */
+static int out_fd = -1;
+static int out_failed;
 
 struct wait_hit {
   const char *needle;
@@ -143,6 +150,17 @@ static ssize_t read_master(void) {
     ssize_t n = read(master, buf, sizeof buf);
     if (n > 0) {
       total_bytes += (uint64_t)n;
+      if (out_fd >= 0 && !out_failed) {
+        for (ssize_t done = 0; done < n;) {
+          ssize_t w = write(out_fd, buf + done, (size_t)(n - done));
+          if (w < 0 && errno == EINTR) continue;
+          if (w < 0) {
+            out_failed = 1;
+            break;
+          }
+          done += w;
+        }
+      }
       return n;
     }
     if (n == 0 || errno == EIO) return 0;
@@ -152,11 +170,46 @@ static ssize_t read_master(void) {
   }
 }
 
+/*
+ * What followed the last needle found in its chunk: the next wait searches it first, so two needles
+ * that arrive in one read are both found (a prompt mark right after a command's end marker).
+ */
+static char rest[BUF_SIZE];
+static size_t rest_len;
+
+/* Notes a hit of the current wait. */
+static void hit_wait(const char *needle, int64_t t) {
+  if (nwaits < MAX_WAITS) {
+    waits[nwaits].needle = needle;
+    waits[nwaits].us = t - spawn_us;
+    waits[nwaits].since_mark = mark_us ? t - mark_us : -1;
+    waits[nwaits].bytes = total_bytes;
+    nwaits++;
+  }
+}
+
+/* Keeps chunk[from, n) as what follows a hit. */
+static void keep_rest(const char *chunk, size_t from, size_t n) {
+  rest_len = from < n ? n - from : 0;
+  memmove(rest, chunk + from, rest_len);
+}
+
 /* Reads until `needle` arrives (searching across chunk boundaries). Returns 0, or -1 on timeout/EOF. */
 static int wait_for(const char *needle) {
   size_t len = strlen(needle);
   char carry[2 * MAX_NEEDLE];
   size_t carried = 0;
+  if (rest_len > 0) {
+    char *h = memmem(rest, rest_len, needle, len);
+    if (h) {
+      hit_wait(needle, now_us());
+      keep_rest(rest, (size_t)(h - rest) + len, rest_len);
+      return 0;
+    }
+    carried = rest_len < len - 1 ? rest_len : len - 1;
+    memcpy(carry, rest + rest_len - carried, carried);
+    rest_len = 0;
+  }
   arm(timeout_ms);
   for (;;) {
     ssize_t n = read_master();
@@ -166,20 +219,17 @@ static int wait_for(const char *needle) {
     }
     int64_t t = now_us();
     keep_tail(buf, (size_t)n);
-    int hit = memmem(buf, (size_t)n, needle, len) != NULL;
     /* A needle split across reads: the carried tail of the stream followed by this chunk's head. */
     size_t head = (size_t)n < len - 1 ? (size_t)n : len - 1;
     memcpy(carry + carried, buf, head);
-    if (!hit && carried > 0) hit = memmem(carry, carried + head, needle, len) != NULL;
-    if (hit) {
+    char *across = carried > 0 ? memmem(carry, carried + head, needle, len) : NULL;
+    char *inside = across ? NULL : memmem(buf, (size_t)n, needle, len);
+    if (across || inside) {
       arm(0);
-      if (nwaits < MAX_WAITS) {
-        waits[nwaits].needle = needle;
-        waits[nwaits].us = t - spawn_us;
-        waits[nwaits].since_mark = mark_us ? t - mark_us : -1;
-        waits[nwaits].bytes = total_bytes;
-        nwaits++;
-      }
+      hit_wait(needle, t);
+      /* Where the needle ends in this chunk; what follows is for the next wait. */
+      size_t end = across ? (size_t)(across - carry) + len - carried : (size_t)(inside - buf) + len;
+      keep_rest(buf, end, (size_t)n);
       return 0;
     }
     /* Keep the last len-1 bytes of the stream (carry + this chunk) for the next boundary search. */
@@ -279,7 +329,7 @@ static void proc_cpu(pid_t pid, int64_t *self, int64_t *children) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: term [-c COLS] [-r ROWS] [-t TIMEOUT_MS] [-w STR|-f STR|-s STR|-m|-q MS|-e N]... -- PROG [ARG...]\n");
+  fprintf(stderr, "usage: term [-c COLS] [-r ROWS] [-t TIMEOUT_MS] [-o FILE] [-w STR|-f STR|-s STR|-m|-q MS|-e N]... -- PROG [ARG...]\n");
   exit(2);
 }
 
@@ -325,7 +375,13 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "-c")) cols = atoi(argv[++i]);
     else if (!strcmp(argv[i], "-r")) rows = atoi(argv[++i]);
     else if (!strcmp(argv[i], "-t")) timeout_ms = atoi(argv[++i]);
-    else break;
+    else if (!strcmp(argv[i], "-o")) {
+      out_fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (out_fd < 0) {
+        fprintf(stderr, "term: %s: %s\n", argv[i], strerror(errno));
+        exit(2);
+      }
+    } else break;
   }
   int steps = i, dashdash = i;
   while (dashdash < argc && strcmp(argv[dashdash], "--") != 0) dashdash++;
@@ -396,6 +452,7 @@ int main(int argc, char **argv) {
     }
     arm(0);
   }
+  if (!error && out_failed) error = "write to the -o file failed";
   if (error) kill(-child, SIGKILL);
 
   /* Read PROG's own CPU while it is a zombie, then reap it with its rusage. */

@@ -6,6 +6,9 @@
  * offsets, and a payload that decodes to what the TS event says) and, in strip mode, the same
  * output chunk for chunk and the same withheld bytes.
  *
+ * Then the bounds of hostile output (issue 13.2): an unterminated 100 MB OSC through both parsers
+ * and the daemon's command tracker, and a whole command cycle split at every pair of points.
+ *
  * The seed is fixed when CI is set and random otherwise; fast-check prints it with the shrunk
  * counterexample on a failure, and FC_SEED=<seed> replays it. The addon is built by
  * `npx node-gyp rebuild`; this file fails, not skips, when it does not load.
@@ -13,8 +16,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadNativeAddon, type NativeAddon, type NativeMark, type NativeMarkParser } from '../src/client/native/addon.js';
+import { CommandTracker } from '../src/daemon/commands.js';
+import type { CommandRecord } from '../src/store/index.js';
 import { parseMarkPayload } from '../src/shell/mark-payload.js';
 import { MarkParser, MAX_OSC_BYTES, type MarkEvent } from '../src/shell/marks.js';
+import { memBytes } from './helpers/procs.js';
 
 const NONCE = 'n0nce42';
 const TAG = `omnish=${NONCE}`;
@@ -282,5 +288,103 @@ describe('native MarkParser', () => {
       expect(() => new Native(bad)).toThrow(RangeError);
     }
     expect(() => new Native(5 as unknown as string)).toThrow(TypeError);
+  });
+});
+
+/** A prompt and a command, as the bash integration prints them: A, B, E (command line), P (cwd), C, output, D. */
+function cycle(cmd: string, out: string, exit: number): Buffer {
+  const m = (body: string): string => `\x1b]${body};${TAG}${BEL}`;
+  return bytes(`${m('133;A')}PROMPT$ ${m('133;B')}${cmd}\r\n${m(`633;E;${cmd.replace(/;/g, '\\x3b')}`)}${m('633;P;Cwd=/tmp')}` +
+    `${m('133;C')}${out}${m(`133;D;${exit}`)}`);
+}
+
+describe('hostile output, bounded', () => {
+  const MB100 = 100e6;
+  const junk = Buffer.alloc(64 * 1024, 0x78); // one chunk, pushed again and again: the test itself allocates nothing per chunk
+  const opener = bytes('\x1b]133;A;');
+  const tailMark = cycle('echo after', 'after\r\n', 0);
+  /** Calls `push` with the opener, then 100 MB of junk chunks; returns the offset after them. */
+  const feedOsc = (push: (chunk: Buffer, fed: number) => void): number => {
+    let fed = opener.length;
+    push(opener, fed);
+    for (let n = 0; n < MB100; n += junk.length) push(junk, (fed += junk.length));
+    return fed;
+  };
+
+  it('an unterminated 100 MB OSC: both parsers and the command tracker hold at most the 64 KiB cap, and find the marks after it', () => {
+    const ts = new MarkParser(NONCE);
+    const tsS = new MarkParser(NONCE);
+    const c = new (addon().MarkParser)(NONCE);
+    const tracker = new CommandTracker(NONCE);
+    let passed = 0; // bytes strip mode passed on
+    const all = (chunk: Buffer): { ts: MarkEvent[]; c: NativeMark[]; records: CommandRecord[] } => {
+      const a = ts.push(chunk);
+      const x = tsS.pushAndStrip(chunk);
+      passed += x.output.length;
+      return { ts: [...a, ...x.events], c: c.push(chunk), records: tracker.output(0, chunk).map((f) => f.record) };
+    };
+    const before = memBytes(process.pid);
+    let halfway = 0;
+    const at = feedOsc((chunk, fed) => {
+      const ev = all(chunk);
+      if (ev.ts.length + ev.c.length + ev.records.length > 0) throw new Error(`an event inside the OSC: ${brief(ev.ts)}`);
+      // Strip mode withholds at most the cap (and the OSC's opener).
+      if (fed - passed > MAX_OSC_BYTES + opener.length) throw new Error(`${fed - passed} bytes withheld after ${fed}`);
+      if (halfway === 0 && fed >= MB100 / 2) halfway = memBytes(process.pid);
+    });
+    const end = memBytes(process.pid);
+    const tail = all(tailMark);
+    expect(tail.ts.map((e) => e.kind)).toEqual([...'ABEPCD', ...'ABEPCD']); // push, then pushAndStrip
+    sameEvents(tail.c, tail.ts.slice(0, 6), 'events after the OSC');
+    expect(tail.ts[0]).toMatchObject({ kind: 'A', start: at });
+    // Strip mode passed the OSC on (whole, once it was over the cap) and withholds nothing now.
+    expect(tsS.takeHeld().length).toBe(0);
+    expect(passed).toBe(at + 'PROMPT$ echo after\r\nafter\r\n'.length);
+    // The tracker attributes the command after it, offsets included.
+    expect(tail.records).toHaveLength(1);
+    expect(tail.records[0]).toMatchObject({ seq: 1, command: 'echo after', cwd: '/tmp', exitCode: 0 });
+    expect(tail.records[0]!.outputEnd - tail.records[0]!.outputStart).toBe('after\r\n'.length);
+    // Keeping the OSC would add 50 MB between the halfway mark and the end.
+    const figures = `RSS ${(before / 2 ** 20).toFixed(1)} MiB, after 50 MB ${(halfway / 2 ** 20).toFixed(1)}, after 100 MB ${(end / 2 ** 20).toFixed(1)}`;
+    expect(end - halfway, figures).toBeLessThan(16 * 2 ** 20);
+  });
+
+  it('an unterminated 100 MB OSC in strip mode: the native parser passes on what marks.ts passes on, withholding at most the cap', () => {
+    // Apart from the test above: the addon's pushAndStrip returns a new buffer per chunk, garbage
+    // that V8 collects late (35 MB over 100 MB), which would blur the memory figure there.
+    const ts = new MarkParser(NONCE);
+    const c = new (addon().MarkParser)(NONCE);
+    let passed = 0;
+    const at = feedOsc((chunk, fed) => {
+      const [x, y] = [ts.pushAndStrip(chunk), c.pushAndStrip(chunk)];
+      sameBytes(y.output, x.output, `stripped output at ${fed}`);
+      passed += y.output.length;
+      if (fed - passed > MAX_OSC_BYTES + opener.length) throw new Error(`${fed - passed} bytes withheld after ${fed}`);
+    });
+    const [x, y] = [ts.pushAndStrip(tailMark), c.pushAndStrip(tailMark)];
+    sameEvents(y.events, x.events, 'events after the OSC');
+    expect(y.events.map((e) => e.kind)).toEqual([...'ABEPCD']);
+    expect(passed + y.output.length).toBe(at + 'PROMPT$ echo after\r\nafter\r\n'.length);
+    expect(c.takeHeld().length).toBe(0);
+  });
+
+  it('a command cycle split at every pair of points: the same events in both parsers and the same command records', () => {
+    const first = cycle('ls -l; false', 'a\x1b[01;34mb\x1b[0m\r\n', 1);
+    const buf = Buffer.concat([first, cycle('echo ok', 'ok\r\n', 0)]);
+    const records = (chunks: Buffer[]): string => {
+      const t = new CommandTracker(NONCE);
+      return JSON.stringify(chunks.flatMap((chunk) => t.output(0, chunk).map((f) => f.record)));
+    };
+    const want = records([buf]);
+    expect((JSON.parse(want) as CommandRecord[]).map((r) => [r.command, r.exitCode])).toEqual([['ls -l; false', 1], ['echo ok', 0]]);
+    for (let i = 0; i <= buf.length; i++) {
+      compare([buf.subarray(0, i), buf.subarray(i)]);
+      // Three chunks: every pair of cut points within the first command, the second one whole after them.
+      for (let j = i; j <= first.length && i <= first.length; j++) {
+        const got = records([buf.subarray(0, i), buf.subarray(i, j), buf.subarray(j)]);
+        if (got !== want) throw new Error(`split at ${i} and ${j}: ${got}`);
+      }
+    }
+    compare([...buf].map((_, k) => buf.subarray(k, k + 1)));
   });
 });

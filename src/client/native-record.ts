@@ -47,6 +47,10 @@ export class NativeRecordBuffer implements RecordBuffer {
     return this.relay.queuedBytes() === 0;
   }
 
+  get heldBytes(): number {
+    return this.relay.queuedBytes();
+  }
+
   get isBlocked(): boolean {
     return false;
   }

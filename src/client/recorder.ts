@@ -48,6 +48,8 @@ export interface RecordBuffer {
   resume(): boolean;
   readonly isPaused: boolean;
   readonly isEmpty: boolean;
+  /** Output bytes held for the daemon now (what the socket still buffers included, as far as known). */
+  readonly heldBytes: number;
   readonly isBlocked: boolean;
   /** Output bytes and Gap lostBytes handed to connections so far (SessionStart.sentBytes); undefined if not counted. */
   readonly sentBytes: number | undefined;
@@ -156,18 +158,33 @@ export class Recorder implements OutputSink {
   }
 
   /**
-   * Waits until everything queued has been handed to the daemon's socket, or `timeoutMs` passes.
-   * Called once the shell has exited; never delays omnish's exit by more than the timeout.
+   * Waits until everything queued has been handed to the daemon's socket. Called once the shell
+   * has exited: gives up once the daemon has taken nothing for `stallMs`, or after `maxMs` in all
+   * (both ms), so a daemon that is gone or stuck delays omnish's exit by `stallMs`, and one that is
+   * busy but reading gets the time to take the end of the session. (With a fixed second, a daemon
+   * further behind than that lost the session's last megabytes and its SessionEnd, with no gap:
+   * docs/reliability.md.)
+   * @returns true when everything was handed over
    */
-  async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+  async drain(stallMs: number, maxMs = stallMs): Promise<boolean> {
+    const start = Date.now();
+    let progressAt = start;
+    let held = this.heldBytes();
+    while (Date.now() - progressAt < stallMs && Date.now() - start < maxMs) {
       this.flush();
       if (this.queue.isEmpty && this.registered && (this.conn?.bufferedBytes ?? 0) === 0) return true;
       if (!this.registered && !this.connecting && this.retryTimer === undefined) return false;
       await new Promise((r) => setTimeout(r, 10));
+      const now = this.heldBytes();
+      if (now < held) progressAt = Date.now();
+      held = now;
     }
     return false;
+  }
+
+  /** Bytes still to go to the daemon: the queue's and what Node buffers on the socket. */
+  private heldBytes(): number {
+    return this.queue.heldBytes + (this.conn?.bufferedBytes ?? 0);
   }
 
   /** Stops reconnecting and closes the connection. */

@@ -31,8 +31,12 @@ import {
 } from './session-parts.js';
 import { saveTermiosAndEnterRaw, type ProcessTerminal } from './terminal.js';
 
-/** How long omnish waits at exit for the daemon to take the end of the session (ms). */
-const RECORDER_DRAIN_MS = 1000;
+/**
+ * How long omnish waits at exit for the daemon to take the end of the session: at most
+ * RECORDER_STALL_MS in which it takes nothing, RECORDER_DRAIN_MS in all (ms).
+ */
+const RECORDER_STALL_MS = 1000;
+const RECORDER_DRAIN_MS = 5000;
 /** How long omnish waits at exit for terminal writes still queued in process.stdout (ms). */
 const STDOUT_FLUSH_MS = 2000;
 
@@ -167,7 +171,7 @@ async function relaySession(s: RunningShell): Promise<void> {
   terminal.restore();
   terminal.close();
   // Give the daemon a moment to take the rest of the session; never hold the user's exit long.
-  await Promise.all([control.recorder?.drain(RECORDER_DRAIN_MS).catch(() => false), stdoutFlushed(STDOUT_FLUSH_MS)]);
+  await Promise.all([control.recorder?.drain(RECORDER_STALL_MS, RECORDER_DRAIN_MS).catch(() => false), stdoutFlushed(STDOUT_FLUSH_MS)]);
   process.exit(exitCodeOf(status));
 }
 

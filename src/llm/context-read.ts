@@ -3,7 +3,8 @@
  * records, and the output of chosen commands rendered to text (src/store/render.ts: `\r`
  * progress bars and colours collapse to what the terminal finally showed). Huge outputs are not
  * read whole: the first READ_HEAD_BYTES and the last READ_TAIL_BYTES are rendered and the line
- * feeds in between counted, so a 2 GB build log costs one pass over the file and two small renders.
+ * feeds in between counted, so a 2 GB build log costs one pass over the file and two small renders;
+ * and no more than MAX_RENDER_LINES lines of a head or a tail are rendered.
  */
 import { join } from 'node:path';
 import { UsageError } from '../common/errors.js';
@@ -55,7 +56,7 @@ function readWindows(session: StoredSession, windows: Window[]): void {
     const w = windows[i];
     if (!w) return;
     if (w.countOnly) w.lineFeeds += countLineFeeds(piece);
-    else w.parts.push(piece);
+    else w.parts.push(Buffer.from(piece)); // the piece is valid during the call only
   });
   windows.forEach((w, i) => Object.assign(w, sizes[i]));
 }
@@ -64,15 +65,60 @@ function window(start: number, end: number, countOnly = false): Window {
   return { start, end, countOnly, parts: [], lineFeeds: 0, cols: 80, rows: 24 };
 }
 
-async function renderWindow(w: Window): Promise<string[]> {
-  const text = await renderOutput(Buffer.concat(w.parts), w.cols, { rows: w.rows });
+/**
+ * Line feeds of one window that are rendered at most: the first ones of a head, the last ones of a
+ * tail. A rendered row costs about 4 KB (xterm's buffer line at 80 columns, more when wider), so
+ * the 128 KiB tail of a million short lines rendered whole took omnishd ~190 MB, and 128 KiB of
+ * empty lines 570 MB; the context shows at most 200 lines of one output.
+ */
+export const MAX_RENDER_LINES = 1000;
+
+async function render(bytes: Buffer, w: Window): Promise<string[]> {
+  const text = await renderOutput(bytes, w.cols, { rows: w.rows });
   return text === '' ? [] : text.split('\n');
 }
 
-/** True if the window's bytes end with a line feed; otherwise its last line runs on into the next window. */
-function endsLine(w: Window): boolean {
-  const last = w.parts[w.parts.length - 1];
-  return last !== undefined && last[last.length - 1] === 0x0a;
+/** Offset just after the n-th line feed of `data` (n ≥ 1); data.length if it has fewer. */
+function afterLineFeed(data: Buffer, n: number): number {
+  let at = -1;
+  for (let k = 0; k < n; k++) {
+    at = data.indexOf(0x0a, at + 1);
+    if (at === -1) return data.length;
+  }
+  return at + 1;
+}
+
+/**
+ * One range as read: its head bytes, then (when the range was too long to read whole) the line
+ * feeds of the unread middle and the tail bytes, rendered with at most MAX_RENDER_LINES line feeds
+ * in the head and in the tail; what is cut off joins the middle's count.
+ */
+async function renderPlan(head: Window, middle: Window | undefined, tail: Window | undefined): Promise<RenderedOutput> {
+  let headBytes = Buffer.concat(head.parts);
+  let tailBytes = tail ? Buffer.concat(tail.parts) : undefined;
+  let skipped = middle?.lineFeeds ?? 0;
+  const headFeeds = countLineFeeds(headBytes);
+  if (tailBytes === undefined && headFeeds > 2 * MAX_RENDER_LINES) {
+    // Read whole but too many lines to render: its first and last lines, the rest counted.
+    const cut = afterLineFeed(headBytes, MAX_RENDER_LINES);
+    tailBytes = headBytes.subarray(cut);
+    headBytes = headBytes.subarray(0, cut);
+  } else if (tailBytes !== undefined && headFeeds > MAX_RENDER_LINES) {
+    const cut = afterLineFeed(headBytes, MAX_RENDER_LINES);
+    skipped += countLineFeeds(headBytes.subarray(cut));
+    headBytes = headBytes.subarray(0, cut);
+  }
+  if (tailBytes === undefined) return { head: await render(headBytes, head), tail: [], skippedLines: 0 };
+  const tailFeeds = countLineFeeds(tailBytes);
+  if (tailFeeds > MAX_RENDER_LINES) {
+    const cut = afterLineFeed(tailBytes, tailFeeds - MAX_RENDER_LINES);
+    skipped += tailFeeds - MAX_RENDER_LINES;
+    tailBytes = tailBytes.subarray(cut);
+  }
+  // The head's cut-off last line ends in the middle, where its line feed was counted. At least
+  // 1: a cut inside a line leaves something out even when the middle holds no line feed.
+  const endsLine = headBytes.length > 0 && headBytes[headBytes.length - 1] === 0x0a;
+  return { head: await render(headBytes, head), tail: await render(tailBytes, tail ?? head), skippedLines: Math.max(1, skipped - (endsLine ? 0 : 1)) };
 }
 
 /** What to read of the range [start, end): all of it, or head + counted middle + tail. */
@@ -92,12 +138,7 @@ export async function renderRanges(session: StoredSession, ranges: readonly { st
   readWindows(session, plans.flat().filter((w) => w.end > w.start).sort((a, b) => a.start - b.start));
   const out: RenderedOutput[] = [];
   for (const [head, middle, tail] of plans) {
-    if (!head) continue;
-    const headLines = await renderWindow(head);
-    if (!middle || !tail) out.push({ head: headLines, tail: [], skippedLines: 0 });
-    // The head's cut-off last line ends in the middle, where its line feed was counted. At least
-    // 1: a cut inside a line leaves something out even when the middle holds no line feed.
-    else out.push({ head: headLines, tail: await renderWindow(tail), skippedLines: Math.max(1, middle.lineFeeds - (endsLine(head) ? 0 : 1)) });
+    if (head) out.push(await renderPlan(head, middle, tail));
   }
   return out;
 }

@@ -104,6 +104,26 @@ describe('buildContext', () => {
     expect(user).toMatch(/line 20000\n\n<\/terminal-session>/);
   });
 
+  test('many short lines: at most MAX_RENDER_LINES of a head or tail are rendered, the rest counted exactly', async () => {
+    const short = (n: number, from = 1): string => Array.from({ length: n }, (_, i) => `${i + from}\r\n`).join('');
+    record({ id: 'aaaaaa000005', startedMinAgo: 5, cmds: [
+      // Read whole (under 160 KiB) but 30,000 lines: split into first and last lines.
+      { command: 'seq 30000', output: short(30_000) },
+      // Too long to read whole, and both the head and the tail hold more lines than are rendered.
+      { command: 'seq 100000', output: short(100_000) },
+      // A tail of blank lines only: what made omnishd render 131,072 rows (570 MB) before the cap.
+      { command: 'blank', output: `x\r\n${'\n'.repeat(200_000)}end\r\n` },
+    ] });
+    const { user } = await build({ maxTokens: 20_000 });
+    expect(user).toContain('$ seq 30000\n1\n');
+    expect(user).toContain('\n40\n[… 29880 lines omitted …]\n29921\n');
+    expect(user).toContain('\n30000\n\n--- command 2');
+    expect(user).toContain('\n40\n[… 99880 lines omitted …]\n99921\n');
+    expect(user).toContain('\n100000\n\n--- command 3');
+    // (The head's blank lines are trimmed as trailing ones when it is rendered: the count is short by those.)
+    expect(user).toMatch(/\$ blank\nx\n\[… 19\d{4} lines omitted …\]\n(\n){79}end\n/);
+  });
+
   test('the budget goes to the newest and failing commands first; they are shown in order', async () => {
     const cmds: Cmd[] = Array.from({ length: 30 }, (_, i) => ({ command: `step ${i + 1}`, output: lines(40, `out${i + 1}`), exit: i === 4 ? 1 : 0 }));
     record({ id: 'aaaaaa000003', startedMinAgo: 10, cmds });

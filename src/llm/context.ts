@@ -159,9 +159,9 @@ function variants(e: Entry): string[] {
   if (e.kind !== 'command') {
     // A live tail with at most a prompt in it says nothing.
     if (e.kind === 'live' && out.head.filter((l) => l.trim() !== '').length + out.tail.length < 2) return [];
-    // Only the end of the session was read (at most READ_TAIL_BYTES, so `head` holds all of it):
-    // how many lines came before is not known.
-    const last = (n: number) => (e.cut ? [EARLIER_OUTPUT_NOTE, ...out.head.slice(-n)] : clip(out, 0, n));
+    // Only the end of the session was read (at most READ_TAIL_BYTES: `head` holds all of it, or
+    // `tail` its last MAX_RENDER_LINES lines): how many lines came before is not known.
+    const last = (n: number) => (e.cut ? [EARLIER_OUTPUT_NOTE, ...(out.tail.length > 0 ? out.tail : out.head).slice(-n)] : clip(out, 0, n));
     return (e.kind === 'tail' ? TAIL_FORMS : LIVE_FORMS).map((n) => join(last(n)));
   }
   if (e.record?.altScreen) return [join([ALT_SCREEN_NOTE])];

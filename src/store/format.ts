@@ -98,13 +98,14 @@ export function checkHeader(head: Buffer, path: string): 'ok' | 'torn' {
 /**
  * Decodes the payload of a known kind. Returns null for an unknown kind or a payload shorter than
  * the kind's fixed fields; extra trailing bytes are ignored (room for fields added later).
- * Output/input data is copied, so the caller may reuse `payload`'s memory.
+ * Output/input data is copied, so the caller may reuse `payload`'s memory, unless `copy` is false:
+ * then it is a view of `payload`.
  */
-export function decodeRecord(kind: number, tUs: number, payload: Buffer): StreamRecord | null {
+export function decodeRecord(kind: number, tUs: number, payload: Buffer, copy = true): StreamRecord | null {
   switch (kind) {
     case RecordKind.Output:
     case RecordKind.Input:
-      return { kind, tUs, data: Buffer.from(payload) };
+      return { kind, tUs, data: copy ? Buffer.from(payload) : payload };
     case RecordKind.Resize:
       if (payload.length < 4) return null;
       return { kind, tUs, cols: payload.readUInt16BE(0), rows: payload.readUInt16BE(2) };

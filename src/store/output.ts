@@ -39,7 +39,8 @@ export interface OutputRange {
  * @param ranges [start, end) offsets in bytes, sorted by start and not overlapping
  * @param initial the session's size at its start (meta.json cols, rows)
  * @param visit called with consecutive pieces of range number `index` (an index into `ranges`), in
- *   stream order; each piece is a view of a record's payload that stays valid after the call
+ *   stream order; each piece is a view of the reader's buffer, valid only during the call (copy
+ *   what is kept: most of a long range is only counted, and copying it all cost memory)
  * @returns for each range, the terminal size in effect when byte `start` was written: the last
  *   resize recorded before it, else `initial`
  * @throws StoreError when the file is missing or not a stream file (not opened when `ranges` is empty)
@@ -56,7 +57,7 @@ export function visitOutputRanges(
   const last = ranges.reduce((end, r) => Math.max(end, r.end), 0);
   let offset = 0; // output bytes before the current record
   let first = 0; // ranges before this one are complete
-  for (const rec of readStream(path)) {
+  for (const rec of readStream(path, { borrow: true })) {
     if (offset >= last) break;
     if (rec.kind === RecordKind.Resize) {
       ({ cols, rows } = rec);
@@ -90,6 +91,6 @@ export function visitOutputRanges(
  */
 export function readOutputRange(path: string, start: number, end: number, initial: TerminalSize): OutputRange {
   const parts: Buffer[] = [];
-  const [size = initial] = visitOutputRanges(path, [{ start, end }], initial, (_, piece) => parts.push(piece));
+  const [size = initial] = visitOutputRanges(path, [{ start, end }], initial, (_, piece) => parts.push(Buffer.from(piece)));
   return { data: Buffer.concat(parts), ...size };
 }

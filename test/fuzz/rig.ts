@@ -72,8 +72,11 @@ export interface Figures {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 
-/** The status prober: test/fuzz/probe.mjs in its own process, its answers collected here. */
-class StatusProbe {
+/**
+ * The status prober: test/fuzz/probe.mjs in its own process, its answers collected here. Also
+ * used by the load run (test/load/load.ts), with a longer interval and deadline.
+ */
+export class StatusProbe {
   readonly latencies: number[] = [];
   readonly failures: string[] = [];
   /** The daemon's open connections at the last answer (the probe's own included). */
@@ -81,15 +84,16 @@ class StatusProbe {
   private readonly child: ChildProcess;
   private readonly exited: Promise<void>;
 
-  constructor(socket: string, token: string) {
-    this.child = spawn(process.execPath, [join(ROOT, 'test', 'fuzz', 'probe.mjs'), socket, token, String(PROBE_INTERVAL_MS), String(STATUS_DEADLINE_MS)], {
+  /** @param intervalMs how often to ask; @param deadlineMs an answer later than this is a failure (both ms) */
+  constructor(socket: string, token: string, intervalMs = PROBE_INTERVAL_MS, private readonly deadlineMs = STATUS_DEADLINE_MS) {
+    this.child = spawn(process.execPath, [join(ROOT, 'test', 'fuzz', 'probe.mjs'), socket, token, String(intervalMs), String(deadlineMs)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       const r = JSON.parse(line) as { ms?: number; connections?: number; error?: string };
       if (r.connections !== undefined) this.connections = r.connections;
-      if (r.ms !== undefined && r.ms <= STATUS_DEADLINE_MS) this.latencies.push(r.ms);
+      if (r.ms !== undefined && r.ms <= this.deadlineMs) this.latencies.push(r.ms);
       else this.failures.push(`${new Date().toISOString()} ${r.error ?? `status took ${r.ms?.toFixed(0)} ms`}`);
     });
   }
@@ -97,7 +101,7 @@ class StatusProbe {
   /** Waits until the probe has answered `n` more times than now (the daemon was asked during what just happened). */
   async answered(n = 1): Promise<void> {
     const target = this.latencies.length + this.failures.length + n;
-    await waitUntil(() => this.latencies.length + this.failures.length >= target, 'the status probe', 5 * STATUS_DEADLINE_MS);
+    await waitUntil(() => this.latencies.length + this.failures.length >= target, 'the status probe', 5 * this.deadlineMs);
   }
 
   async stop(): Promise<void> {
