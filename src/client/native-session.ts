@@ -19,14 +19,9 @@ import { runPromptCommand } from './prompt-commands.js';
 import type { ExitStatus } from './pty.js';
 import type { Recorder } from './recorder.js';
 import { DeferredSink, END_WAIT_MS, exitCodeOf, type RelayFault } from './relay.js';
+import { RECORDER_DRAIN_MS, RECORDER_STALL_MS } from './record-limits.js';
 import { FAULT_LABEL, integrationLabel, reasonOf, startRecorder } from './session-parts.js';
 
-/**
- * How long omnish waits at exit for the daemon to take the end of the session: at most
- * RECORDER_STALL_MS in which it takes nothing, RECORDER_DRAIN_MS in all (ms).
- */
-const RECORDER_STALL_MS = 1000;
-const RECORDER_DRAIN_MS = 5000;
 /** The status reported when output ended and the shell did not exit within END_WAIT_MS: hung up. */
 const HUNG_UP: ExitStatus = { exitCode: 1, signal: 1 };
 

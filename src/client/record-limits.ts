@@ -15,3 +15,10 @@ export const BATCH_BYTES = 64 * 1024;
 export const BATCH_MS = 5;
 /** Default cap on what the client holds for omnishd, the socket's buffer included (bytes). */
 export const CAP_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How long omnish waits at exit for the daemon to take the end of the session: at most
+ * RECORDER_STALL_MS in which it takes nothing, RECORDER_DRAIN_MS in all (ms). Shared by both relays.
+ */
+export const RECORDER_STALL_MS = 1000;
+export const RECORDER_DRAIN_MS = 5000;

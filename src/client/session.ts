@@ -29,14 +29,9 @@ import {
   type ExitControl,
   type RelayChoice,
 } from './session-parts.js';
+import { RECORDER_DRAIN_MS, RECORDER_STALL_MS } from './record-limits.js';
 import { saveTermiosAndEnterRaw, type ProcessTerminal } from './terminal.js';
 
-/**
- * How long omnish waits at exit for the daemon to take the end of the session: at most
- * RECORDER_STALL_MS in which it takes nothing, RECORDER_DRAIN_MS in all (ms).
- */
-const RECORDER_STALL_MS = 1000;
-const RECORDER_DRAIN_MS = 5000;
 /** How long omnish waits at exit for terminal writes still queued in process.stdout (ms). */
 const STDOUT_FLUSH_MS = 2000;
 
