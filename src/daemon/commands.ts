@@ -6,12 +6,15 @@
  */
 import { MarkParser, type MarkEvent } from '../shell/marks.js';
 import type { CommandRecord } from '../store/index.js';
+import { INDEX_HEAD_BYTES } from '../search/text.js';
 
 /** A finished command with the end of its output, for the event detector. */
 export interface FinishedCommand {
   record: CommandRecord;
   /** The last (at most OUTPUT_TAIL_BYTES) bytes of the command's output, raw. */
   output: Buffer;
+  /** The first (at most INDEX_HEAD_BYTES) bytes of the command's output, raw: the search index keeps its head and tail. */
+  head: Buffer;
 }
 
 /** How much of a command's output the detector gets to see, bytes (its tail). */
@@ -45,6 +48,28 @@ class OutputTail {
   }
 }
 
+/** The first INDEX_HEAD_BYTES bytes of a command's output from stream offset `start` on. */
+class OutputHead {
+  private readonly chunks: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly start: number) {}
+
+  add(chunkStart: number, data: Uint8Array): void {
+    if (this.held >= INDEX_HEAD_BYTES) return;
+    const from = Math.max(0, this.start - chunkStart);
+    if (from >= data.length) return;
+    const piece = Buffer.from(data.subarray(from, from + INDEX_HEAD_BYTES - this.held));
+    this.chunks.push(piece);
+    this.held += piece.length;
+  }
+
+  /** The held bytes before stream offset `end`. */
+  bytes(end: number): Buffer {
+    return Buffer.concat(this.chunks).subarray(0, Math.max(0, end - this.start));
+  }
+}
+
 interface OpenCommand {
   startedAtUs: number;
   outputStart: number;
@@ -52,6 +77,7 @@ interface OpenCommand {
   cwd: string | null;
   altScreen: boolean;
   tail: OutputTail;
+  head: OutputHead;
 }
 
 /**
@@ -87,7 +113,10 @@ export class CommandTracker {
   output(tUs: number, data: Uint8Array, baseOffset = this.offset): FinishedCommand[] {
     this.offset = baseOffset + data.length;
     const events = this.parser.push(data, baseOffset);
-    if (this.open) this.open.tail.add(baseOffset, data);
+    if (this.open) {
+      this.open.tail.add(baseOffset, data);
+      this.open.head.add(baseOffset, data);
+    }
     if (events.length === 0) return [];
     const done: FinishedCommand[] = [];
     for (const e of events) this.apply(e, tUs, baseOffset, data, done);
@@ -111,7 +140,9 @@ export class CommandTracker {
         if (this.open) done.push(this.close(this.open, tUs, null, e.start));
         const tail = new OutputTail();
         tail.add(base, data); // bytes before the C mark are cut off when read
-        this.open = { startedAtUs: tUs, outputStart: e.offset, command: this.command, cwd: this.cwd, altScreen: false, tail };
+        const head = new OutputHead(e.offset);
+        head.add(base, data);
+        this.open = { startedAtUs: tUs, outputStart: e.offset, command: this.command, cwd: this.cwd, altScreen: false, tail, head };
         this.command = null; // each command line names one command
         break;
       }
@@ -143,6 +174,6 @@ export class CommandTracker {
       outputEnd,
       altScreen: open.altScreen,
     };
-    return { record, output: open.tail.bytes(open.outputStart, outputEnd) };
+    return { record, output: open.tail.bytes(open.outputStart, outputEnd), head: open.head.bytes(outputEnd) };
   }
 }

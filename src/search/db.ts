@@ -13,7 +13,8 @@
  * - rowid = ended-at ms × 1024 + a counter, so newest-first is rowid order, which FTS5 walks
  *   backwards without sorting, and a time filter is a rowid range.
  */
-import { chmodSync, closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { loadBinding, type Database, type SqlValue, type Statement } from './sqlite.js';
 
@@ -92,6 +93,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(command, output, content='', c
 
 /** Creates the file owner-only before SQLite opens it (its -wal and -shm files take the same mode). */
 function createPrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   closeSync(openSync(path, 'a', 0o600));
   chmodSync(path, 0o600);
 }
