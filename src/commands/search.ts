@@ -27,6 +27,7 @@ export interface SearchOptions {
   limit?: string;
   rank?: boolean;
   json?: boolean;
+  color?: boolean;
 }
 
 /**
@@ -116,7 +117,7 @@ export async function search(io: CommandIo, words: readonly string[], opts: Sear
       return;
     }
     const now = Date.now();
-    io.out(hits.map((h) => renderHit(h, io.isTTY, now)).join(''));
+    io.out(hits.map((h) => renderHit(h, io.isTTY || opts.color === true, now)).join(''));
   } finally {
     index.close();
   }
@@ -138,6 +139,7 @@ export const searchCommand: CommandSpec<[string[]], SearchOptions> = {
       { flags: '--in <where>', description: 'match in the command line or the output only', choices: ['command', 'output'] },
       { flags: '--limit <n>', description: 'most hits shown (1-1000)', default: '20' },
       { flags: '--rank', description: 'best match first (default: newest first)' },
+      { flags: '--color', description: 'highlight matches even when stdout is not a terminal (::search uses it)' },
       { flags: '--json', description: 'print a JSON array of hits (session, seq, command, cwd, exitCode, startedAtMs, endedAtMs, snippet, matches, ...)' },
     ],
     after: '\nOpen a hit with: omnish show ID:SEQ. Query syntax and filters: docs/search.md.\nExit status: 0 found; 1 nothing found, or no index; 2 bad usage.\n',
