@@ -159,17 +159,21 @@ export class Indexer {
     this.timer.unref();
   }
 
-  /** Writes the queue, SLICE_MS at a time; then catches up if commands were dropped. */
+  /**
+   * Writes the queue, one transaction per slice: commands are rendered and inserted one by one
+   * until SLICE_MS have passed, then the event loop gets a turn. Then catches up if commands were dropped.
+   */
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && this.index) {
+      const index = this.index;
       const until = performance.now() + SLICE_MS;
-      const batch: IndexedCommand[] = [];
-      while (this.queue.length > 0 && performance.now() < until) {
-        const p = this.queue.shift()!;
-        this.queuedBytes -= p.finished.head.length + p.finished.output.length;
-        batch.push(liveRow(p));
-      }
-      this.index.add(batch);
+      index.transaction(() => {
+        while (this.queue.length > 0 && performance.now() < until) {
+          const p = this.queue.shift()!;
+          this.queuedBytes -= p.finished.head.length + p.finished.output.length;
+          index.insert(liveRow(p));
+        }
+      });
       await yieldToLoop();
     }
     if (this.behind) {

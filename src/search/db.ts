@@ -174,18 +174,24 @@ export class SearchIndex {
   add(commands: readonly IndexedCommand[]): void {
     if (commands.length === 0) return;
     this.transaction(() => {
-      for (const c of commands) {
-        const old = this.statement('SELECT id FROM commands WHERE session = ? AND seq = ?').get(c.session, c.seq);
-        if (old) this.deleteRow(Number(old.id));
-        const id = this.freeRowid(c.endedAtMs);
-        this.statement(`INSERT INTO commands (id, session, seq, host, shell, cwd, command, exit, started_ms, ended_ms,
-          output_bytes, omitted_bytes, alt_screen, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-          id, c.session, c.seq, c.host, c.shell, c.cwd, c.command, c.exitCode, Math.round(c.startedAtMs), Math.round(c.endedAtMs),
-          c.outputBytes, c.omittedBytes, c.altScreen ? 1 : 0, deflateRawSync(c.text, { level: 6 }),
-        );
-        this.statement('INSERT INTO fts (rowid, command, output) VALUES (?, ?, ?)').run(id, c.command ?? '', c.text);
-      }
+      for (const c of commands) this.insert(c);
     });
+  }
+
+  /**
+   * Adds (or replaces) one command; outside a transaction() it commits on its own. For callers
+   * that bound the time a transaction holds the thread (the daemon's indexer).
+   */
+  insert(c: IndexedCommand): void {
+    const old = this.statement('SELECT id FROM commands WHERE session = ? AND seq = ?').get(c.session, c.seq);
+    if (old) this.deleteRow(Number(old.id));
+    const id = this.freeRowid(c.endedAtMs);
+    this.statement(`INSERT INTO commands (id, session, seq, host, shell, cwd, command, exit, started_ms, ended_ms,
+      output_bytes, omitted_bytes, alt_screen, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      id, c.session, c.seq, c.host, c.shell, c.cwd, c.command, c.exitCode, Math.round(c.startedAtMs), Math.round(c.endedAtMs),
+      c.outputBytes, c.omittedBytes, c.altScreen ? 1 : 0, deflateRawSync(c.text, { level: 6 }),
+    );
+    this.statement('INSERT INTO fts (rowid, command, output) VALUES (?, ?, ?)').run(id, c.command ?? '', c.text);
   }
 
   /** The first free rowid of end time `ms`. */
