@@ -117,7 +117,8 @@ export function writeCorpus(root: string, totalBytes: number, seed = 14): Corpus
   const now = Date.now();
   while (stats.outputBytes < totalBytes) {
     const i = stats.sessions++;
-    const startMs = now - 30 * 86_400_000 + i * 3_600_000 * (0.5 + c.rand());
+    // About 18 h apart: a 1 GB store spans the last month, so --since and --until have something to cut.
+    const startMs = now - 30 * 86_400_000 + i * 18 * 3_600_000 * (0.5 + c.rand());
     const h: SessionHandle = store.create({
       id: (0x5e0000000000 + i).toString(16), hostname: i % 3 === 0 ? 'buildbox' : 'laptop', pid: 2, clientPid: 1, tty: '/dev/pts/1',
       shell: c.pick(['/bin/bash', '/usr/bin/zsh', '/usr/bin/fish']), cwd: '/home/dev', term: 'xterm-256color', cols: 120, rows: 40,

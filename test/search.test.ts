@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestDir } from './helpers/fixture.js';
 import { omnish, startDaemon, stopDaemons, waitDaemon } from './helpers/daemon.js';
-import { OMNISH, PROMPT_READY, testEnv, waitUntil, type Term } from './helpers/term.js';
+import { OMNISH, PROMPT_READY, Term, testEnv, waitUntil } from './helpers/term.js';
 
 const dir = useTestDir();
 
@@ -54,6 +54,17 @@ function refs(args: string[], cwd?: string): string[] {
   return (JSON.parse(r.stdout) as Hit[]).map((h) => `${h.session}:${h.seq}`);
 }
 
+/** omnishd's log lines about the index (for a failure message). */
+function indexLog(): string {
+  const state = join(dir.path, 'data', 'state');
+  try {
+    return readdirSync(state).filter((f) => f.endsWith('.log'))
+      .flatMap((f) => readFileSync(join(state, f), 'utf8').split('\n').filter((l) => /index|search|session (started|ended)/.test(l))).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 /** Polls until `omnish search --json ARGS` finds `n` hits. */
 async function hitsOnce(args: string[], n: number, what: string): Promise<Hit[]> {
   return waitUntil(() => {
@@ -61,7 +72,7 @@ async function hitsOnce(args: string[], n: number, what: string): Promise<Hit[]>
     if (r.status !== 0) return undefined;
     const hits = JSON.parse(r.stdout) as Hit[];
     return hits.length === n ? hits : undefined;
-  }, () => `${what}: ${JSON.stringify(searchIn(args))}`, 20_000);
+  }, () => `${what}: ${JSON.stringify(searchIn(args))}\nomnishd log:\n${indexLog()}`, 20_000);
 }
 
 describe('omnish search', () => {
@@ -138,6 +149,25 @@ describe('omnish search', () => {
     expect(maps).not.toMatch(/better_sqlite3/);
     t.write('exit\r');
     await t.waitExit();
+  });
+
+  it('with no query on a terminal is a picker: type to filter, Enter prints the output', async () => {
+    const t = start('bash');
+    await t.waitFor(PROMPT_READY, { timeoutMs: 15_000 });
+    await alone(t, "echo 'platypus egg'");
+    await alone(t, "echo 'echidna spine'");
+    await hitsOnce(['platypus OR echidna'], 2, 'both commands');
+    t.write('exit\r');
+    await t.waitExit();
+    const p = dir.track(new Term(process.execPath, [OMNISH, 'search'], { env: testEnv(dir.path) }));
+    await p.waitFor('search:', { timeoutMs: 15_000 });
+    await p.waitFor("echo 'echidna spine'", { timeoutMs: 15_000 }); // no query yet: the newest commands
+    const since = p.mark();
+    p.write('platyp*');
+    await p.waitFor(/platypus egg/, { since, timeoutMs: 15_000 });
+    p.write('\r');
+    expect((await p.waitExit(15_000)).exitCode).toBe(0);
+    expect(p.text()).toMatch(/platypus egg\s*$/);
   });
 });
 

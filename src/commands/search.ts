@@ -104,6 +104,7 @@ export function renderHit(h: SearchHit, color: boolean, now = Date.now()): strin
 export async function search(io: CommandIo, words: readonly string[], opts: SearchOptions): Promise<void> {
   const q = searchQuery(words, opts);
   const index = await openIndexForSearch();
+  if (q.query === undefined && io.isTTY && !io.atPrompt && !opts.json && process.stdin.isTTY) return interactive(io, index, q);
   try {
     const state = index.getMeta('state');
     if (state === 'rebuilding' || state === 'catching-up') {
@@ -123,11 +124,31 @@ export async function search(io: CommandIo, words: readonly string[], opts: Sear
   }
 }
 
+/** The picker (no query, on a terminal), then what the user chose: the output, or a replay from the command. */
+async function interactive(io: CommandIo, index: SearchIndex, q: SearchQuery): Promise<void> {
+  let picked;
+  try {
+    const { pick } = await import('./search-picker.js');
+    picked = await pick(index, q);
+  } finally {
+    index.close();
+  }
+  if (!picked) return;
+  const ref = `${picked.hit.session}:${picked.hit.seq}`;
+  if (picked.action === 'show') {
+    const { showOutput } = await import('./show.js');
+    io.err(`${ref}  ${sanitizeLine((picked.hit.command ?? '?').split('\n')[0] ?? '')}\n`);
+    return showOutput(io, ref, {});
+  }
+  const { replaySession } = await import('./replay.js');
+  return replaySession(io, picked.hit.session, { speed: '1', from: String(picked.hit.seq) });
+}
+
 export const searchCommand: CommandSpec<[string[]], SearchOptions> = {
   name: 'search',
   summary: 'find recorded commands by words of their command line or output',
   usage: {
-    arguments: [{ name: '[query...]', description: 'FTS5 query: words, "a phrase", prefix*, AND/OR/NOT, NEAR(a b, 5); none: the newest commands' }],
+    arguments: [{ name: '[query...]', description: 'FTS5 query: words, "a phrase", prefix*, AND/OR/NOT, NEAR(a b, 5); none on a terminal: the interactive picker (type to filter, arrows, Enter shows the output, Ctrl-R replays from that command)' }],
     options: [
       { flags: '--exit <status>', description: 'only commands that failed (nonzero) or exited with this status' },
       { flags: '--cwd <dir>', description: 'only commands run in DIR or below it' },

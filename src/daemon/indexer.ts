@@ -16,7 +16,13 @@ import {
   INDEX_HEAD_BYTES, INDEX_TAIL_BYTES, type IndexedCommand, type SessionInfo,
 } from '../search/index.js';
 import type { FinishedCommand } from './commands.js';
-import type { Logger } from './log.js';
+
+/** What the indexer logs through: omnishd's pino logger, or the worker's forwarder (index-worker.ts). */
+export interface IndexLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
 
 /** How long a finished command waits before it is written, ms: commands ending together share a transaction. */
 export const FLUSH_DELAY_MS = 250;
@@ -47,7 +53,7 @@ export class Indexer {
   private readonly stale = new Set<string>();
   private work: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly path: string, private readonly store: SessionStore, private readonly log: Logger) {}
+  constructor(readonly path: string, private readonly store: SessionStore, private readonly log: IndexLog) {}
 
   /**
    * Opens the index (creating it) and catches up with the store in the background. A damaged or

@@ -22,7 +22,7 @@ import { AutoExplainer } from './explain.js';
 import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
-import { Indexer } from './indexer.js';
+import { IndexerThread } from './indexer-thread.js';
 import { indexPath } from '../search/index.js';
 import { startDetached } from '../control/autostart.js';
 
@@ -78,14 +78,14 @@ function llmHandlers(llm: LlmService): Pick<RequestHandlers, 'ask' | 'context'> 
 }
 
 /** Applies the `[store]` limits and keeps the search index in step with what they deleted and cut. */
-function retain(sessions: SessionManager, config: OmnishConfig, indexer: Indexer, dryRun = false): RetentionReport {
+function retain(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, dryRun = false): RetentionReport {
   const report = sessions.retain(config.store, dryRun);
   if (!dryRun) indexer.retained(report);
   return report;
 }
 
 /** The `gc` request (`{ dryRun?: boolean }`): applies the `[store]` limits now and returns the RetentionReport. */
-function gcHandler(sessions: SessionManager, config: OmnishConfig, indexer: Indexer): Pick<RequestHandlers, 'gc'> {
+function gcHandler(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread): Pick<RequestHandlers, 'gc'> {
   return { gc: (_state, params) => retain(sessions, config, indexer, params.dryRun === true) };
 }
 
@@ -93,7 +93,7 @@ function gcHandler(sessions: SessionManager, config: OmnishConfig, indexer: Inde
  * Applies the `[store]` limits now (before any client connects, so only ended sessions are there to
  * judge) and every RETENTION_INTERVAL_MS. The timer is unref'd: it never keeps the daemon alive.
  */
-function scheduleRetention(sessions: SessionManager, config: OmnishConfig, indexer: Indexer, log: Logger): NodeJS.Timeout {
+function scheduleRetention(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, log: Logger): NodeJS.Timeout {
   const quietly = (): void => {
     try {
       retain(sessions, config, indexer);
@@ -156,10 +156,10 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
   const sessions = new SessionManager(store, log, config.events);
   sessions.sweepOrphans();
   // The search index: derived from the store, written off the recording's path (indexer.ts).
-  const indexer = new Indexer(indexPath(), store, log);
+  const indexer = new IndexerThread(indexPath(), store, log);
   sessions.onCommand = (meta, finished) => indexer.add(meta, finished);
+  indexer.start(); // first: the retention run below tells it what it deleted and cut
   const retention = scheduleRetention(sessions, config, indexer, log);
-  void indexer.start();
   const llm = new LlmService(store, config, log);
   reloader.attach({ llm, sessions });
   // This daemon's own table: every control method of the protocol, each with its handler.

@@ -22,7 +22,8 @@ export type SessionInfo = Pick<SessionMeta, 'id' | 'hostname' | 'shell' | 'start
 export function indexedCommand(session: SessionInfo, record: CommandRecord, head: Uint8Array, tail: Uint8Array): IndexedCommand {
   const startMs = Date.parse(session.startedAt);
   const total = record.outputEnd - record.outputStart;
-  const { text, omittedBytes } = indexedText(head, tail, total);
+  // A full-screen program's output is its drawing (vim, less, htop): noise as text. Its command line is still indexed.
+  const { text, omittedBytes } = record.altScreen ? { text: '', omittedBytes: total } : indexedText(head, tail, total);
   return {
     session: session.id,
     seq: record.seq,
