@@ -74,8 +74,13 @@ export class IndexerThread {
     const worker = this.worker;
     if (!worker) return Promise.resolve(this.unavailable('no indexer thread'));
     const id = this.nextId++;
+    // The thread is unref'd so that it never keeps omnishd alive, but an answer being awaited must.
+    worker.ref();
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+      this.waiting.set(id, (status) => {
+        if (this.waiting.size <= 1) worker.unref();
+        resolve(status);
+      });
       worker.postMessage({ type, id } satisfies IndexerMessage);
     });
   }
