@@ -26,6 +26,8 @@ export interface IndexLog {
 
 /** How long a finished command waits before it is written, ms: commands ending together share a transaction. */
 export const FLUSH_DELAY_MS = 250;
+/** How long after a failed write (or while the file is not open) the indexer tries again, ms. */
+const RETRY_MS = 1000;
 /** Longest run of indexing work before the event loop gets a turn, ms. */
 const SLICE_MS = 20;
 /** Most bytes of output held in the queue; past it, commands are dropped and read back from the store later. */
@@ -100,10 +102,16 @@ export class Indexer {
   /** Runs `job` after the work before it, in state `state`, then back to ready. Errors are handled here. */
   private run<T>(state: IndexState, job: () => Promise<T>): Promise<T | undefined> {
     const next = this.work.then(async () => {
-      if (!this.index) return undefined;
+      if (!this.index) {
+        // Not open yet (or replaced): what is queued waits, and is tried again.
+        if (this.queue.length > 0 || this.behind) this.schedule(RETRY_MS);
+        return undefined;
+      }
+      // Only the long jobs are announced in the file (`omnish search` says results may be incomplete).
+      const announced = state === 'rebuilding' || state === 'catching-up';
       this.state = state;
-      this.index.setMeta('state', state === 'ready' ? null : state);
       try {
+        if (announced) this.index.setMeta('state', state);
         return await job();
       } catch (err) {
         await this.failed(err);
@@ -111,7 +119,7 @@ export class Indexer {
       } finally {
         if (this.index) {
           this.state = 'ready';
-          this.index.setMeta('state', null);
+          if (announced) this.clearAnnouncement();
         }
       }
     });
@@ -119,11 +127,23 @@ export class Indexer {
     return next;
   }
 
-  /** A write failed: a damaged index is replaced and rebuilt, anything else is logged and caught up later. */
+  private clearAnnouncement(): void {
+    try {
+      this.index?.setMeta('state', null);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot clear the search index state');
+    }
+  }
+
+  /**
+   * A write failed: a damaged index is replaced and rebuilt; anything else (a busy or full disk)
+   * is logged, and the store is read again for what was lost, RETRY_MS later.
+   */
   private async failed(err: unknown): Promise<void> {
     if (!isCorruption(err)) {
       this.behind = true;
       this.log.error({ err: (err as Error).message }, 'search index write failed; will catch up from the store');
+      this.schedule(RETRY_MS);
       return;
     }
     this.log.warn({ path: this.path, err: (err as Error).message }, 'search index damaged; rebuilding it from the store');
@@ -156,12 +176,13 @@ export class Indexer {
     this.schedule();
   }
 
-  private schedule(): void {
+  /** Drains the queue (and catches up if behind) `delayMs` from now, unless a drain is already due. */
+  private schedule(delayMs = FLUSH_DELAY_MS): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.run(this.state === 'starting' ? 'starting' : 'ready', () => this.drain());
-    }, FLUSH_DELAY_MS);
+    }, delayMs);
     this.timer.unref();
   }
 
