@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestDir } from './helpers/fixture.js';
-import { omnish, startDaemon, stopDaemons, waitDaemon } from './helpers/daemon.js';
+import { omnish, omnishBytes, startDaemon, stopDaemons, waitDaemon } from './helpers/daemon.js';
 import { OMNISH, PROMPT_READY, Term, testEnv, waitUntil } from './helpers/term.js';
 
 const dir = useTestDir();
@@ -131,8 +131,11 @@ describe('omnish search', () => {
     expect(refs(['needl*', 'NOT', 'haystack'])).toEqual([three, two, one]);
     expect(searchIn(['nothing-like-this']).status).toBe(1);
     expect(searchIn(['x', '--since', 'yesterday']).status).toBe(2);
-    // omnish show opens a hit.
+    // omnish show opens a hit; replay --from (the picker's Ctrl-R) plays from its command on.
     expect(omnish(dir.path, ['show', two!]).stdout).toBe('needle two\n');
+    const replayed = omnishBytes(dir.path, ['replay', session, '--from', three!.split(':')[1]!]).toString();
+    expect(replayed.startsWith('needle three\r\n')).toBe(true);
+    expect(replayed).not.toContain('needle two');
     t.write('exit\r');
     await t.waitExit();
   });

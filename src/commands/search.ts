@@ -4,6 +4,7 @@
  * only writer), so it works whether or not the daemon runs. The SQLite binding loads here, on
  * first use, never at start-up; without one, search says so in one line.
  */
+import { existsSync } from 'node:fs';
 import { OmnishError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import {
@@ -54,16 +55,15 @@ export function searchQuery(words: readonly string[], opts: SearchOptions, now =
  * @throws OmnishError with one line for the user: no SQLite, no index yet, a damaged index
  */
 export async function openIndexForSearch(path = indexPath()): Promise<SearchIndex> {
+  if (!existsSync(path)) {
+    throw new OmnishError(`no search index at ${path} yet: omnishd builds it as it records (omnish index rebuild builds it from the store now)`);
+  }
   try {
     return await SearchIndex.open(path, { readOnly: true });
   } catch (err) {
     if (err instanceof SqliteUnavailableError) throw new OmnishError(err.message, { cause: err });
     if (err instanceof IndexCorruptError) {
       throw new OmnishError(`${err.message}; omnishd rebuilds it when it starts, or now with: omnish index rebuild`, { cause: err });
-    }
-    const code = (err as { code?: string; errcode?: number }).code;
-    if (code === 'ERR_SQLITE_ERROR' || code === 'SQLITE_CANTOPEN' || /unable to open|does not exist|cannot open/i.test((err as Error).message)) {
-      throw new OmnishError(`no search index at ${path} yet: omnishd builds it as it records (omnish index rebuild builds it from the store now)`, { cause: err });
     }
     throw new OmnishError(`cannot open the search index ${path}: ${(err as Error).message}`, { cause: err });
   }
