@@ -182,6 +182,9 @@ describe('the index follows the store', () => {
       await t.waitFor(PROMPT_READY, { timeoutMs: 15_000 });
       await alone(t, `echo '${word} flies'`);
       await alone(t, `ls /no-such-${word}`, 2);
+      // Before the shell exits: on a loaded machine a client may register only after a retry
+      // (omnishd just started), and it keeps what it recorded until then for the daemon.
+      await hitsOnce([word], 2, `the ${word} commands`);
       t.write('exit\r');
       await t.waitExit();
     }
