@@ -89,8 +89,8 @@ export function echoQuantiles(samples: readonly number[]): { p50: number; p99: n
  * @returns its pid
  * @throws BenchError when it does not come up
  */
-export async function startDaemon(omnishd: string, env: Record<string, string>, iso: Isolation): Promise<number> {
-  const child = spawnDaemon(iso.dir, { omnishd, env, cwd: iso.dir });
+export async function startDaemon(omnishd: string, env: Record<string, string>, iso: Isolation, nodeArgs: string[] = []): Promise<number> {
+  const child = spawnDaemon(iso.dir, { omnishd, env, cwd: iso.dir, nodeArgs });
   let exited = false;
   child.on('exit', () => (exited = true));
   try {

@@ -57,12 +57,18 @@ async function alone(t: Term, cmd: string, exit: number): Promise<void> {
 
 /** The session's command records, once the record of `last` (the last command typed) is there. */
 async function records(last: string): Promise<CommandRecord[]> {
-  return waitUntil(() => {
-    const r = omnishCli(dir.path, ['commands', '--json']);
-    if (r.status !== 0) return undefined;
-    const list = JSON.parse(r.stdout) as CommandRecord[];
-    return list.some((c) => c.command === last) ? list : undefined;
-  }, `the record of ${last}`, 15_000);
+  let seen = 'none';
+  return waitUntil(
+    () => {
+      const r = omnishCli(dir.path, ['commands', '--json']);
+      if (r.status !== 0) return void (seen = `omnish commands failed: ${r.stderr.trim()}`);
+      const list = JSON.parse(r.stdout) as CommandRecord[];
+      seen = JSON.stringify(list.slice(-4).map((c) => [c.command, c.exitCode]));
+      return list.some((c) => c.command === last) ? list : undefined;
+    },
+    () => `the record of ${last} (the last records: ${seen})`,
+    15_000,
+  );
 }
 
 /**
@@ -113,11 +119,19 @@ describe.each(Object.keys(SHELLS) as Array<keyof typeof SHELLS>)('%s under omnis
     const typed = t.mark();
     t.write('echo never-run');
     await t.waitFor('never-run', { since: typed });
-    const interrupted = t.mark();
+    let interrupted = t.mark();
     t.write('\x03');
     // The shell shows it took the interrupt: bash and zsh echo ^C and draw a new prompt (B); fish
-    // 3 clears the line in place, sometimes without either. The record check below is the assertion.
-    await t.waitFor(/\^C|\x1b\]133;B;omnish=/, { since: interrupted, timeoutMs: 3000 }).catch(() => undefined);
+    // 3 clears the line in place, sometimes without either. Wait for the new prompt, not the ^C:
+    // fish echoes ^C first and throws away keys typed before its new prompt (the next command
+    // was lost under load). The record check below is the assertion.
+    // Under load a ^C was once not acted on within 10 s (the next line joined the half-typed one,
+    // on the JavaScript relay): a second ^C at a line already cleared changes nothing.
+    if (!(await t.waitFor(/\x1b\]133;B;omnish=/, { since: interrupted, timeoutMs: 5000 }).then(() => true, () => false))) {
+      interrupted = t.mark();
+      t.write('\x03');
+      await t.waitFor(/\x1b\]133;B;omnish=/, { since: interrupted, timeoutMs: 5000 }).catch(() => undefined);
+    }
     await line(t, 'echo the-end');
     const list = await records('echo the-end');
     expect(find(list, 'true').exitCode).toBe(0);

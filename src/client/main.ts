@@ -9,9 +9,8 @@ import { isUserFacing } from '../common/errors.js';
 import { loadConfig, type OmnishConfig } from '../config/config.js';
 import { execShell } from './exec.js';
 import { classifyInvocation, isLoginProgram } from './invocation.js';
-import { runWrapped } from './session.js';
 import { resolveShell } from '../shell/resolve.js';
-import type { ExitControl } from './session-parts.js';
+import { chooseRelay, type ExitControl } from './session-parts.js';
 
 /** What the launcher knows about how it was started. */
 export interface LaunchInfo {
@@ -58,7 +57,14 @@ export async function runAsShell(launch: LaunchInfo): Promise<void> {
     execShell(shell.path, invocation.shellArgs, invocation.login);
     return;
   }
-  await runWrapped(shell.path, invocation, config, installExitPaths);
+  // Each relay's session is loaded on its own: the native one starts the shell before loading the rest.
+  const choice = await chooseRelay(process.env, (line) => process.stderr.write(line));
+  if (choice.kind === 'native') {
+    const { runNativeWrapped } = await import('./native-start.js');
+    return runNativeWrapped(choice.addon, shell.path, invocation, config, installExitPaths);
+  }
+  const { runWrapped } = await import('./session.js');
+  await runWrapped(choice, shell.path, invocation, config, installExitPaths);
 }
 
 /**

@@ -51,6 +51,12 @@ export class NativeRecordBuffer implements RecordBuffer {
     return false;
   }
 
+  /** Counted by the C thread as each frame leaves for the socket (loop.c, write_queue). */
+  get sentBytes(): number | undefined {
+    const sent = this.relay.stats().sentBytes as number | undefined; // undefined: an addon older than the count
+    return typeof sent === 'number' ? sent : undefined;
+  }
+
   /**
    * The thread writes to a duplicate of the connection's fd, but only once the Hello and
    * SessionStart that Node wrote on it have left Node's buffer: frames must follow them.

@@ -1,107 +1,33 @@
 /**
- * A wrapped session on the native relay (src/client/native/): C owns the hot path (every output
+ * A wrapped session on the native relay, once its shell runs (native-start.ts starts it) (src/client/native/): C owns the hot path (every output
  * chunk and keystroke, the copy for omnishd, prompt tracking from the marks); JavaScript gets a
  * handful of events per command and runs what it always ran: `::` commands, notices, the
  * recorder's connection (handshake, SessionStart, reconnect, autostart). Same guarantees as
  * session.ts: any failure before the shell is up ends in the plain shell; after that, a failure of
  * the recording or the integration turns that off with one line and the relay goes on.
  */
-import { randomBytes } from 'node:crypto';
 import type { SessionControl } from '../commands/io.js';
 import type { OmnishConfig } from '../config/config.js';
-import { handOverNonce, integrationFor, type Integration, type NonceHandoff } from '../shell/launch.js';
+import type { Integration } from '../shell/launch.js';
 import { MarkParser } from '../shell/marks.js';
-import { execShell, markShellStarted } from './exec.js';
 import { Interceptor } from './intercept.js';
-import { SESSION_ENV, type Invocation } from './invocation.js';
-import type { NativeAddon, NativeRelay, NativeRelayEvent } from './native/addon.js';
+import { SESSION_ENV } from './invocation.js';
+import type { NativeRelay } from './native/addon.js';
+import type { EventRouter } from './native-start.js';
 import { Notices } from './notices.js';
 import { runPromptCommand } from './prompt-commands.js';
-import { isUtf8Locale, type ExitStatus } from './pty.js';
-import { BATCH_BYTES, BATCH_MS, CAP_BYTES, CAP_REASON, PAUSE_REASON } from './record-limits.js';
+import type { ExitStatus } from './pty.js';
 import type { Recorder } from './recorder.js';
 import { DeferredSink, END_WAIT_MS, exitCodeOf, type RelayFault } from './relay.js';
-import { FAULT_LABEL, integrationLabel, reasonOf, startRecorder, wrappedArgs, type ExitControl } from './session-parts.js';
+import { FAULT_LABEL, integrationLabel, reasonOf, startRecorder } from './session-parts.js';
 
 /** How long omnish waits at exit for the daemon to take the end of the session (ms). */
 const RECORDER_DRAIN_MS = 1000;
 /** The status reported when output ended and the shell did not exit within END_WAIT_MS: hung up. */
 const HUNG_UP: ExitStatus = { exitCode: 1, signal: 1 };
 
-/** Delivers the relay's events to whoever listens; holds them until the session is wired up. */
-class EventRouter {
-  private handler: ((ev: NativeRelayEvent) => void) | undefined;
-  private held: NativeRelayEvent[] = [];
-
-  dispatch = (ev: NativeRelayEvent): void => {
-    if (this.handler) this.handler(ev);
-    else this.held.push(ev);
-  };
-
-  listen(handler: (ev: NativeRelayEvent) => void): void {
-    this.handler = handler;
-    for (const ev of this.held.splice(0)) handler(ev);
-  }
-}
-
-/**
- * Runs the shell under the native relay until it exits, then exits the process with its status.
- * @param onReady called once the terminal is raw and the shell runs (installs the exit paths)
- */
-export async function runNativeWrapped(
-  addon: NativeAddon,
-  shellPath: string,
-  invocation: Invocation,
-  config: OmnishConfig,
-  onReady: (control: ExitControl) => void,
-): Promise<void> {
-  const sessionId = randomBytes(6).toString('hex');
-  const nonce = randomBytes(16).toString('hex');
-  const events = new EventRouter();
-  let relay: NativeRelay;
-  let integration: Integration;
-  let nonceFile: NonceHandoff | undefined;
-  try {
-    integration = integrationFor(shellPath, wrappedArgs(invocation), process.env);
-    // Never the nonce itself in the environment: programs can read the shell's /proc/PID/environ.
-    nonceFile = integration.integration ? handOverNonce(nonce) : undefined;
-    const env = { ...process.env, [SESSION_ENV]: sessionId, ...integration.env, ...nonceFile?.env };
-    relay = addon.startRelay(
-      {
-        file: integration.file,
-        argv: [integration.file, ...integration.args],
-        env: Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`])),
-        cwd: process.cwd(),
-        utf8: isUtf8Locale(process.env),
-        nonce: integration.integration ? nonce : undefined,
-        stripMarks: config.shell.stripMarks,
-        commandPrefix: config.shell.commandPrefix,
-        record: true,
-        capBytes: CAP_BYTES,
-        batchBytes: BATCH_BYTES,
-        batchMs: BATCH_MS,
-        capReason: CAP_REASON,
-        pauseReason: PAUSE_REASON,
-      },
-      events.dispatch,
-    );
-  } catch (err) {
-    nonceFile?.remove();
-    process.stderr.write(`omnish: ${(err as Error).message}; starting the plain shell\n`);
-    execShell(shellPath, invocation.shellArgs, invocation.login);
-    return;
-  }
-  markShellStarted();
-  onReady({
-    restore: () => relay.restore(),
-    enterRaw: () => relay.enterRaw(),
-    resize: () => void relay.resize(),
-    hangUp: () => relay.kill(1),
-  });
-  await relaySession({ sessionId, nonce, shellPath, config, relay, integration, events });
-}
-
-interface RunningShell {
+/** A session whose shell runs under the native relay (native-start.ts). */
+export interface RunningShell {
   sessionId: string;
   nonce: string;
   shellPath: string;
@@ -118,7 +44,8 @@ interface PromptSide {
   notices: Notices;
 }
 
-async function relaySession(s: RunningShell): Promise<void> {
+/** Relays the session until the shell exits, then exits the process with its status. */
+export async function relaySession(s: RunningShell): Promise<void> {
   const { sessionId, nonce, shellPath, config, relay, integration, events } = s;
   process.env[SESSION_ENV] = sessionId;
   const write = (b: Buffer | string): void => relay.writeTerminal(typeof b === 'string' ? Buffer.from(b) : b);
@@ -156,10 +83,8 @@ async function relaySession(s: RunningShell): Promise<void> {
   }
   const startedAtMs = Date.now();
   const startSize = relay.size();
-  process.on('SIGWINCH', () => {
-    const { cols, rows } = relay.resize();
-    sink.resize(cols, rows, relay.nowUs());
-  });
+  // The thread records the Resize itself, in order with the output (it may have seen the new size first).
+  process.on('SIGWINCH', () => void relay.resize());
   const ended = waitForEnd(relay, events, {
     prompt: () => prompt,
     fault: off,
@@ -171,7 +96,12 @@ async function relaySession(s: RunningShell): Promise<void> {
       prompt?.notices,
       (info) => {
         const base = { ...info(sessionId, shellPath, relay.pid, startSize), startedAtMs };
-        const withIntegration = { ...base, integration: integrationLabel(integration), relay: 'native' };
+        const withIntegration = {
+          ...base,
+          integration: integrationLabel(integration),
+          relay: 'native',
+          inputRecording: config.session.recordInput ? 'on' : 'off',
+        };
         return integration.integration ? { ...withIntegration, nonce } : withIntegration;
       },
       () => new NativeRecordBuffer(relay),

@@ -224,6 +224,23 @@ describe('RecordQueue backpressure and cap', () => {
     expect(next.sent).toHaveLength(1);
   });
 
+  it('counts what it handed to outlets as the store does (output bytes, gap bytes), a closed one included', () => {
+    const first = new FakeOutlet(Infinity);
+    const { q } = queueWith(4 * KiB, first);
+    q.output(chunk(100, 1), 1);
+    q.push({ type: 'Resize', tUs: 2, cols: 90, rows: 30 }); // no bytes of the stream
+    q.flush();
+    expect(q.sentBytes).toBe(100);
+    first.closed = true; // the daemon died with those 100 bytes unread: they count as sent (and lost)
+    q.setOutlet(undefined);
+    q.output(chunk(3 * KiB, 2), 3);
+    q.output(chunk(2 * KiB, 3), 4); // over the cap: a gap of 2 KiB
+    expect(q.sentBytes).toBe(100); // held, not sent
+    q.setOutlet(new FakeOutlet(Infinity));
+    q.flush();
+    expect(q.sentBytes).toBe(100 + 3 * KiB + 2 * KiB);
+  });
+
   it('under any mix of reads and a slow socket: bounded, in order, and every byte kept or counted', () => {
     let seed = 42;
     const rand = (n: number): number => {

@@ -69,6 +69,8 @@ export class RecordQueue {
   private dropping = false;
   /** Set when the outlet reported backpressure: nothing is sent until drained(). */
   private blocked = false;
+  /** Output bytes and Gap lostBytes handed to outlets so far (see sentBytes). */
+  private sent = 0;
   private readonly capBytes: number;
   private readonly maxBatch: number;
   private readonly batchMs: number;
@@ -95,6 +97,15 @@ export class RecordQueue {
   /** True when nothing waits to be sent (open batch included); the outlet may still buffer. */
   get isEmpty(): boolean {
     return this.batchBytes === 0 && this.head === this.queue.length;
+  }
+
+  /**
+   * Bytes handed to outlets so far, counted as the store counts them: output payload bytes plus the
+   * lostBytes of Gaps (SessionStart.sentBytes). What an outlet had not delivered when it closed is
+   * in the count: that is the loss the daemon records as a gap on resume.
+   */
+  get sentBytes(): number {
+    return this.sent;
   }
 
   /** True between pause() and resume(). */
@@ -177,7 +188,10 @@ export class RecordQueue {
     while (this.head < this.queue.length && !outlet.closed) {
       const msg = this.queue[this.head]!;
       this.queue[this.head++] = undefined as unknown as Message; // let the sent payload be freed
-      if (msg.type === 'IoData') this.queuedBytes -= msg.data.length;
+      if (msg.type === 'IoData') {
+        this.queuedBytes -= msg.data.length;
+        this.sent += msg.data.length;
+      } else if (msg.type === 'Gap') this.sent += msg.lostBytes;
       if (!outlet.send(msg)) {
         this.blocked = true;
         break;

@@ -49,13 +49,15 @@ export interface RecordBuffer {
   readonly isPaused: boolean;
   readonly isEmpty: boolean;
   readonly isBlocked: boolean;
+  /** Output bytes and Gap lostBytes handed to connections so far (SessionStart.sentBytes); undefined if not counted. */
+  readonly sentBytes: number | undefined;
   setOutlet(outlet: (QueueOutlet & { readonly fd?: number }) | undefined): void;
   drained(): void;
   flush(): boolean;
 }
 
 /** Identity of the session, as SessionStart carries it. */
-export type SessionInfo = Omit<SessionStart, 'type' | 'resume'>;
+export type SessionInfo = Omit<SessionStart, 'type' | 'resume' | 'sentBytes'>;
 
 /** The terminal on fd 0, e.g. /dev/pts/3 ('' if unknown). */
 export function ttyName(): string {
@@ -209,7 +211,10 @@ export class Recorder implements OutputSink {
         const event = readEvent(msg);
         if (event) this.options.onEvent(event);
       });
-      conn.send({ type: 'SessionStart', resume: this.everRegistered, ...this.info });
+      // On a resume, what was sent before: the daemon records what its stream lacks of it as a gap.
+      const sentBytes = this.everRegistered ? this.queue.sentBytes : undefined;
+      const resume = { resume: this.everRegistered, ...(sentBytes === undefined ? {} : { sentBytes }) };
+      conn.send({ type: 'SessionStart', ...this.info, ...resume });
       this.everRegistered = true;
       this.queue.setOutlet(conn);
       this.flush();
@@ -266,7 +271,10 @@ export class Recorder implements OutputSink {
   private retryLater(): void {
     if (this.retryTimer) return;
     const wait = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.backoffRange[1]);
+    // While the daemon this client started is starting up, keep trying at the first interval: it
+    // answers within a second or so, and a doubled wait would find it up to that much later. A
+    // failed connect costs next to nothing (no socket, or nothing listening).
+    if (Date.now() - this.lastAutostart >= AUTOSTART_INTERVAL_MS) this.backoff = Math.min(this.backoff * 2, this.backoffRange[1]);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect();

@@ -21,13 +21,13 @@ import type { Recorder } from './recorder.js';
 import { DeferredSink, exitCodeOf, microsSince, runRelay, type RelayFault, type RelayIo } from './relay.js';
 import {
   FAULT_LABEL,
-  chooseRelay,
   integrationLabel,
   reasonOf,
   relayLabel,
   startRecorder,
   wrappedArgs,
   type ExitControl,
+  type RelayChoice,
 } from './session-parts.js';
 import { saveTermiosAndEnterRaw, type ProcessTerminal } from './terminal.js';
 
@@ -37,20 +37,18 @@ const RECORDER_DRAIN_MS = 1000;
 const STDOUT_FLUSH_MS = 2000;
 
 /**
- * Runs the shell under omnish until it exits, then exits the process with its status.
+ * Runs the shell under omnish on the JavaScript (node-pty) relay until it exits, then exits the
+ * process with its status. The native relay's session is native-start.ts.
+ * @param choice why the native relay is not used (shown by `omnish status`)
  * @param onReady called once the terminal is raw and the shell runs (installs the exit paths)
  */
 export async function runWrapped(
+  choice: RelayChoice & { kind: 'js' },
   shellPath: string,
   invocation: Invocation,
   config: OmnishConfig,
   onReady: (control: ExitControl) => void,
 ): Promise<void> {
-  const choice = await chooseRelay(process.env, (line) => process.stderr.write(line));
-  if (choice.kind === 'native') {
-    const { runNativeWrapped } = await import('./native-session.js');
-    return runNativeWrapped(choice.addon, shellPath, invocation, config, onReady);
-  }
   const relay = relayLabel(choice);
   const sessionId = randomBytes(6).toString('hex');
   const nonce = randomBytes(16).toString('hex');
@@ -150,7 +148,9 @@ async function relaySession(s: RunningShell): Promise<void> {
   try {
     const recorder = await startRecorder(config, prompt?.notices, (info) => {
       const base = { ...info(sessionId, shellPath, pty.pid, startSize), startedAtMs };
-      const withIntegration = { ...base, integration: integrationLabel(integration), relay: relayName };
+      // Input recording needs the native relay: only its thread reads the pty's echo state as each key arrives.
+      const inputRecording = config.session.recordInput ? 'off (needs the native relay)' : 'off';
+      const withIntegration = { ...base, integration: integrationLabel(integration), relay: relayName, inputRecording };
       return integration.integration ? { ...withIntegration, nonce } : withIntegration;
     });
     sink.attach(recorder);

@@ -5,6 +5,7 @@
  * and bytes out; writing files is export.ts's job. Fidelity limits are listed in docs/export.md.
  */
 import { TextDecoder } from 'node:util';
+import { INPUT_HIDDEN_REASON } from '../protocol/messages.js';
 import { RecordKind, type SessionMeta, type StreamRecord } from '../store/index.js';
 
 /** The formats `omnish export --format` accepts. */
@@ -68,7 +69,9 @@ export function asciicastHeader(meta: SessionMeta, opts: AsciicastOptions): stri
  * Encodes a session as asciicast v2 or v3: the header line, then one JSON event line per record
  * (each string yielded ends in a newline). Output → "o", input → "i" (if enabled), resize → "r"
  * "COLSxROWS", gap → marker "m" `gap: N bytes lost (reason)`, exit → "x" with the status (v3) or
- * marker "m" `exit N` (v2 has no exit event). Times: µs from the store, written as seconds.
+ * marker "m" `exit N` (v2 has no exit event). The gap that marks keys left out at echo off
+ * (INPUT_HIDDEN_REASON) is part of the input: a marker "m" `input hidden (echo off)` with input
+ * only. Times: µs from the store, written as seconds.
  */
 export function* asciicast(meta: SessionMeta, records: Iterable<StreamRecord>, opts: AsciicastOptions): Generator<string> {
   yield asciicastHeader(meta, opts);
@@ -108,6 +111,14 @@ export function* asciicast(meta: SessionMeta, records: Iterable<StreamRecord>, o
         yield event(rec.tUs, 'r', `${rec.cols}x${rec.rows}`);
         break;
       case RecordKind.Gap:
+        if (rec.reason === INPUT_HIDDEN_REASON && rec.lostBytes === 0) {
+          // Output goes on unbroken; typed bytes after it do not continue a sequence cut before it.
+          if (!opts.input) break;
+          const i = input.decode();
+          if (i) yield event(rec.tUs, 'i', i);
+          yield event(rec.tUs, 'm', INPUT_HIDDEN_REASON);
+          break;
+        }
         // The bytes after a gap do not continue a sequence cut before it: flush, do not join.
         yield* flush(rec.tUs);
         yield event(rec.tUs, 'm', `gap: ${rec.lostBytes} bytes lost${rec.reason ? ` (${rec.reason})` : ''}`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OmnishError, StoreError, UsageError } from '../common/errors.js';
+import { INPUT_HIDDEN_REASON } from '../protocol/messages.js';
 import { SessionStore, type SessionHandle } from '../store/index.js';
 import { exportCommand, exportSession, type ExportOptions } from './export.js';
 import { seconds } from './export-formats.js';
@@ -115,6 +116,24 @@ describe('asciicast', () => {
     expect(text.slice(1)).toEqual(['[0.000005, "o", "A"]', '[0.000002, "o", "\ufffd"]', '[0.000000, "m", "killed by signal 9"]', '[0.000000, "x", "137"]']);
     await exportSession(testIo, ID, opts(join(tmp, 'k.cast')), store);
     expect(lines(join(tmp, 'k.cast')).slice(1)).toEqual([[0.000005, 'o', 'A'], [0.000007, 'o', '\ufffd'], [0.000007, 'm', 'killed by signal 9']]);
+  });
+
+  it('the marker of keys hidden at echo off is input: with --input only, flushing the input decoder but not the output', async () => {
+    session((h) => {
+      h.stream.output(1, Buffer.from('Pass\xe2', 'latin1')); // '→' = e2 86 92: cut by the marker, still joined
+      h.stream.input(2, Buffer.from('x\xc3', 'latin1')); // an 'é' cut before keys were hidden: U+FFFD
+      h.stream.gap(3, 0, INPUT_HIDDEN_REASON);
+      h.stream.output(4, Buffer.from('\x86\x92word: ', 'latin1'));
+      h.stream.input(5, Buffer.from('ls\r'));
+    });
+    const file = join(tmp, 'h.cast');
+    await exportSession(testIo, ID, opts(file, { input: true }), store);
+    expect(lines(file).slice(1)).toEqual([
+      [0.000001, 'o', 'Pass'], [0.000002, 'i', 'x'], [0.000003, 'i', '\ufffd'], [0.000003, 'm', INPUT_HIDDEN_REASON],
+      [0.000004, 'o', '→word: '], [0.000005, 'i', 'ls\r'], [9, 'm', 'exit 0'],
+    ]);
+    await exportSession(testIo, ID, opts(file, { force: true }), store);
+    expect(lines(file).slice(1)).toEqual([[0.000001, 'o', 'Pass'], [0.000004, 'o', '→word: '], [9, 'm', 'exit 0']]);
   });
 
   it('formats µs as seconds without floating-point noise', () => {

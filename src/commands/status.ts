@@ -41,7 +41,9 @@ function render(io: CommandIo, s: StatusResult): string {
   const mine = s.sessions.find((x) => x.id === (here?.id ?? process.env.OMNISH_SESSION));
   if (mine) {
     const recording = here ? (here.paused ? ', recording paused (::resume)' : ', recording') : '';
-    lines.push(sanitizeLine(`this session: ${mine.id}, ${integrationText(mine.integration)}, relay: ${mine.relay}${recording}`));
+    // Said only when it was asked for: `on`, or `off (why)` (the default, plain `off`, goes unsaid).
+    const input = mine.inputRecording && mine.inputRecording !== 'off' ? `, input recording: ${mine.inputRecording}` : '';
+    lines.push(sanitizeLine(`this session: ${mine.id}, ${integrationText(mine.integration)}, relay: ${mine.relay}${recording}${input}`));
   }
   return lines.join('\n') + '\n';
 }

@@ -30,6 +30,13 @@ describe('loadConfig', () => {
     expect(() => load('[daemon]\nautostart = "no"\n')).toThrow(/daemon\.autostart must be true or false/);
   });
 
+  it('reads [session] record_input (off by default) and rejects a non-boolean', () => {
+    expect(defaultConfig().session.recordInput).toBe(false);
+    expect(load('[session]\nrecord_input = true\n').session.recordInput).toBe(true);
+    expect(() => load('[session]\nrecord_input = 1\n')).toThrow(/session\.record_input must be true or false/);
+    expect(() => load('[session]\nrecord_keys = true\n')).toThrow(/unknown key session\.record_keys/);
+  });
+
   it('names the file, line and column of a syntax error', () => {
     expect(() => load('[shell]\ncommand = \n')).toThrow(ConfigError);
     expect(() => load('[shell]\ncommand = \n')).toThrow(/c\.toml:2:\d+/);

@@ -27,6 +27,13 @@ export interface OmnishConfig {
     /** Start omnishd on demand when a shell starts and none runs (default true; false under a service manager). */
     autostart: boolean;
   };
+  session: {
+    /**
+     * Record keystrokes as input records too (default false). Never those typed while the pty does
+     * not echo (password prompts); needs the native relay (docs/native.md, "Input recording").
+     */
+    recordInput: boolean;
+  };
   /** The daemon's event detector: what counts as a failed command. */
   events: EventsConfig;
   /** LLM backends, fallback, context budget and auto-explanations (src/config/llm.ts, docs/llm.md). */
@@ -113,6 +120,7 @@ export function defaultConfig(): OmnishConfig {
   return {
     shell: { stripMarks: false, commandPrefix: '::' },
     daemon: { autostart: true },
+    session: { recordInput: false },
     events: {
       ignoreExitCodes: [130, 141, 148],
       ignoreCommands: [...DEFAULT_IGNORE_COMMANDS],
@@ -134,6 +142,7 @@ function isTable(v: unknown): v is Table {
 const KNOWN: Record<string, readonly string[]> = {
   shell: ['command', 'strip_marks', 'command_prefix'],
   daemon: ['autostart'],
+  session: ['record_input'],
   events: ['ignore_exit_codes', 'ignore_commands', 'output_patterns', 'rules'],
   store: ['max_total_mb', 'max_session_mb', 'max_age_days'],
   redact: ['patterns', 'allow'],
@@ -214,6 +223,10 @@ export function validateConfig(doc: Table, path: string): OmnishConfig {
   const daemon = doc.daemon as Table | undefined;
   if (daemon?.autostart !== undefined) {
     config.daemon.autostart = bool(daemon.autostart, keyAt('daemon', 'autostart'), path);
+  }
+  const session = doc.session as Table | undefined;
+  if (session?.record_input !== undefined) {
+    config.session.recordInput = bool(session.record_input, keyAt('session', 'record_input'), path);
   }
   if (shell?.strip_marks !== undefined) config.shell.stripMarks = bool(shell.strip_marks, keyAt('shell', 'strip_marks'), path);
   if (shell?.command_prefix !== undefined) {

@@ -11,7 +11,7 @@
  *   them into a new detector, used for the commands that finish from then on.
  * - `store.*`: retention reads `config.store` on each pass (hourly, and on `omnish gc`).
  * - `redact.*`: LlmService passes `config.redact` to the context builder on every request.
- * Not at run time: `[shell]` and `[daemon]` are read by each omnish shell when it starts, and a
+ * Not at run time: `[shell]`, `[daemon]` and `[session]` are read by each omnish shell when it starts, and a
  * running shell cannot be told. `events.rules` is an array of tables, which `config set` does not
  * write (edit the file: omnishd takes it when the file is saved, src/daemon/config-reload.ts).
  * `reader` is also what a reload of the file reports: a changed `shell` key applies to new shells.
@@ -43,6 +43,7 @@ const STATIC: ReadonlyArray<KeySpec & { get: Getter }> = [
   spec('shell.strip_marks', 'shell', false, (c) => c.shell.stripMarks),
   spec('shell.command_prefix', 'shell', false, (c) => c.shell.commandPrefix),
   spec('daemon.autostart', 'shell', false, (c) => c.daemon.autostart),
+  spec('session.record_input', 'shell', false, (c) => c.session.recordInput),
   spec('store.max_total_mb', 'daemon', true, (c) => c.store.maxTotalMb),
   spec('store.max_session_mb', 'daemon', true, (c) => c.store.maxSessionMb),
   spec('store.max_age_days', 'daemon', true, (c) => c.store.maxAgeDays),

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { daemonPidPath, socketPath } from '../common/paths.js';
 import { DaemonUnavailableError } from '../common/errors.js';
-import { EXIT_ALREADY_RUNNING } from '../common/process.js';
+import { EXIT_ALREADY_RUNNING, pidAlive } from '../common/process.js';
 import { connectUnix } from '../transport/index.js';
 
 /** Absolute path of the omnishd launcher. */
@@ -98,7 +98,8 @@ export function spawnDaemon(env: NodeJS.ProcessEnv = process.env): boolean {
 
 /**
  * Starts the daemon unless one answers, and waits until it does.
- * @returns the daemon's pid (from its pid file)
+ * @returns the daemon's pid (from its pid file, once that names a live process; 0 if it still does
+ *   not when `timeoutMs` is over)
  * @throws DaemonUnavailableError when it exits before answering (with the reason it printed:
  *   `omnishd could not start: cannot create directory ...`) or does not answer within `timeoutMs`
  */
@@ -108,7 +109,15 @@ export async function startDetached(timeoutMs = 5000, env: NodeJS.ProcessEnv = p
   let started: StartedDaemon | undefined;
   try {
     for (;;) {
-      if (await answers(path)) return readPid(env);
+      if (await answers(path)) {
+        // A daemon answers as soon as it listens and writes its pid file right after: until then
+        // the file is missing, or stale (a SIGKILLed daemon's) and names a dead process.
+        const pid = readPid(env);
+        if (pid && pidAlive(pid)) return pid;
+        if (Date.now() > deadline) return 0;
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
       started ??= startWithStderr(env);
       const exit = started.exitCode();
       // One that lost the lock to a daemon still loading its store: wait for that one to answer.

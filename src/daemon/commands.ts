@@ -20,31 +20,69 @@ export interface FinishedCommand {
 /** How much of a command's output the detector gets to see, bytes (its tail). */
 export const OUTPUT_TAIL_BYTES = 256 * 1024;
 
-/** The newest output chunks of a running command, with their stream offsets, about OUTPUT_TAIL_BYTES in all. */
-class OutputTail {
-  private chunks: { start: number; data: Buffer }[] = [];
-  private total = 0;
+/** Bytes the tail holds beyond OUTPUT_TAIL_BYTES: the chunk with the D mark can run past the command's end. */
+const TAIL_SLACK_BYTES = 64 * 1024;
+/** The tail's first allocation, bytes; it doubles up to its capacity as output comes. */
+const TAIL_FIRST_BYTES = 4096;
 
+/**
+ * The newest output of a session, up to OUTPUT_TAIL_BYTES + TAIL_SLACK_BYTES bytes, in a ring
+ * buffer: each chunk is copied in once, with no allocation once the ring is full. (Keeping a copy
+ * of every chunk, as this did, cost a 64 KiB allocation per chunk, and this VM pays ~12 µs per
+ * page fault: a third of the daemon's ingest CPU.) Copies, since the decoder's buffer may be a
+ * slice of a large frame that should not stay pinned.
+ */
+export class OutputTail {
+  private ring = Buffer.alloc(0);
+  /** Index in `ring` where the next byte goes. */
+  private next = 0;
+  /** Bytes held, the newest ones: stream offsets [end - held, end). */
+  private held = 0;
+  private end = 0;
+
+  constructor(private readonly capacity = OUTPUT_TAIL_BYTES + TAIL_SLACK_BYTES) {}
+
+  /** Adds the chunk at stream offset `start`; a chunk that does not follow the last one starts afresh. */
   add(start: number, data: Uint8Array): void {
-    // A copy: the decoder's buffer may be a slice of a large frame that should not stay pinned.
-    this.chunks.push({ start, data: Buffer.from(data) });
-    this.total += data.length;
-    for (let first = this.chunks[0]; first && this.total - first.data.length >= OUTPUT_TAIL_BYTES; first = this.chunks[0]) {
-      this.chunks.shift();
-      this.total -= first.data.length;
-    }
+    if (start !== this.end) this.held = 0;
+    this.end = start + data.length;
+    const keep = data.length > this.capacity ? data.subarray(data.length - this.capacity) : data;
+    this.reserve(Math.min(this.capacity, this.held + keep.length));
+    const size = this.ring.length;
+    const first = Math.min(keep.length, size - this.next);
+    this.ring.set(keep.subarray(0, first), this.next);
+    this.ring.set(keep.subarray(first), 0);
+    this.next = (this.next + keep.length) % size;
+    this.held = Math.min(size, this.held + keep.length);
   }
 
-  /** The last OUTPUT_TAIL_BYTES bytes of the stream range [start, end) that are still held. */
+  /** The last OUTPUT_TAIL_BYTES bytes of the stream range [start, end) that are still held, copied. */
   bytes(start: number, end: number): Buffer {
-    const from = Math.max(start, end - OUTPUT_TAIL_BYTES);
-    const parts: Buffer[] = [];
-    for (const c of this.chunks) {
-      const a = Math.max(from, c.start);
-      const b = Math.min(end, c.start + c.data.length);
-      if (a < b) parts.push(c.data.subarray(a - c.start, b - c.start));
-    }
-    return Buffer.concat(parts);
+    const from = Math.max(start, end - OUTPUT_TAIL_BYTES, this.end - this.held);
+    const to = Math.min(end, this.end);
+    if (from >= to) return Buffer.alloc(0);
+    const size = this.ring.length;
+    const a = (this.next - (this.end - from) + size) % size;
+    const n = to - from;
+    const out = Buffer.allocUnsafe(n);
+    const first = Math.min(n, size - a);
+    this.ring.copy(out, 0, a, a + first);
+    this.ring.copy(out, first, 0, n - first);
+    return out;
+  }
+
+  /** Grows the ring (doubling, up to the capacity) to hold `bytes`, keeping what it holds in order. */
+  private reserve(bytes: number): void {
+    if (bytes <= this.ring.length) return;
+    let size = Math.max(this.ring.length, TAIL_FIRST_BYTES);
+    while (size < bytes) size *= 2;
+    const grown = Buffer.allocUnsafe(Math.min(size, this.capacity));
+    const oldest = (this.next - this.held + this.ring.length) % (this.ring.length || 1);
+    const first = Math.min(this.held, this.ring.length - oldest);
+    this.ring.copy(grown, 0, oldest, oldest + first);
+    this.ring.copy(grown, first, 0, this.held - first);
+    this.ring = grown;
+    this.next = this.held % grown.length;
   }
 }
 
@@ -76,7 +114,6 @@ interface OpenCommand {
   command: string | null;
   cwd: string | null;
   altScreen: boolean;
-  tail: OutputTail;
   head: OutputHead;
 }
 
@@ -93,6 +130,10 @@ export class CommandTracker {
   private command: string | null = null;
   private cwd: string | null = null;
   private open: OpenCommand | null = null;
+  /** The session's newest output, from which a finished command's tail is read. */
+  private readonly tail = new OutputTail();
+  /** The chunk whose marks are being applied (a command opened in it takes its head from it). */
+  private chunk: { base: number; data: Uint8Array } | null = null;
 
   /**
    * @param nonce the session's secret (SessionStart.nonce); marks without it are ignored
@@ -113,13 +154,13 @@ export class CommandTracker {
   output(tUs: number, data: Uint8Array, baseOffset = this.offset): FinishedCommand[] {
     this.offset = baseOffset + data.length;
     const events = this.parser.push(data, baseOffset);
-    if (this.open) {
-      this.open.tail.add(baseOffset, data);
-      this.open.head.add(baseOffset, data);
-    }
+    this.tail.add(baseOffset, data);
+    this.open?.head.add(baseOffset, data); // bytes past its end are cut off when read
     if (events.length === 0) return [];
     const done: FinishedCommand[] = [];
-    for (const e of events) this.apply(e, tUs, baseOffset, data, done);
+    this.chunk = { base: baseOffset, data };
+    for (const e of events) this.apply(e, tUs, done);
+    this.chunk = null;
     return done;
   }
 
@@ -128,7 +169,7 @@ export class CommandTracker {
     return this.open ? [this.close(this.open, tUs, null, this.offset)] : [];
   }
 
-  private apply(e: MarkEvent, tUs: number, base: number, data: Uint8Array, done: FinishedCommand[]): void {
+  private apply(e: MarkEvent, tUs: number, done: FinishedCommand[]): void {
     switch (e.kind) {
       case 'E':
         this.command = e.command ?? null;
@@ -138,11 +179,10 @@ export class CommandTracker {
         break;
       case 'C': {
         if (this.open) done.push(this.close(this.open, tUs, null, e.start));
-        const tail = new OutputTail();
-        tail.add(base, data); // bytes before the C mark are cut off when read
+        // The chunk holding the C mark: its bytes after the mark start the new command's head.
         const head = new OutputHead(e.offset);
-        head.add(base, data);
-        this.open = { startedAtUs: tUs, outputStart: e.offset, command: this.command, cwd: this.cwd, altScreen: false, tail, head };
+        if (this.chunk) head.add(this.chunk.base, this.chunk.data);
+        this.open = { startedAtUs: tUs, outputStart: e.offset, command: this.command, cwd: this.cwd, altScreen: false, head };
         this.command = null; // each command line names one command
         break;
       }
@@ -174,6 +214,6 @@ export class CommandTracker {
       outputEnd,
       altScreen: open.altScreen,
     };
-    return { record, output: open.tail.bytes(open.outputStart, outputEnd), head: open.head.bytes(outputEnd) };
+    return { record, output: this.tail.bytes(open.outputStart, outputEnd), head: open.head.bytes(outputEnd) };
   }
 }

@@ -88,7 +88,7 @@ export function stateHandlers(now: () => number = Date.now): Pick<RequestHandler
       store: { ...storeCount(state.sessions), ...state.sessions.health.report() },
       sessions: [...state.sessions.liveSessions.values()].map(({ id, handle, info, integration }) => {
         const startedAt = handle?.meta.startedAt ?? new Date(info.startedAtMs).toISOString();
-        return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, relay: info.relay ?? 'unknown', stored: handle !== null };
+        return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, relay: info.relay ?? 'unknown', inputRecording: info.inputRecording ?? 'off', stored: handle !== null };
       }),
       ...(state.config ? { config: state.config() } : {}),
     }),

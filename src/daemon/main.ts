@@ -2,16 +2,16 @@
  * `omnishd`: the per-user daemon. `--foreground` runs it in this process (for service managers);
  * without it, omnishd starts itself detached, waits until it answers, and returns.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { configPath, daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
-import { EXIT_ALREADY_RUNNING } from '../common/process.js';
+import { EXIT_ALREADY_RUNNING, pidAlive } from '../common/process.js';
 import { VERSION } from '../common/version.js';
 import { UsageError, isUserFacing } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
 import { SessionStore, type RetentionReport } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, lockHolderPid } from './lock.js';
 import { openLog, type DaemonLog, type Logger } from './log.js';
 import { configHandlers } from './config-requests.js';
 import { ConfigReloader } from './config-reload.js';
@@ -26,7 +26,11 @@ import { IndexerThread } from './indexer-thread.js';
 import { indexPath } from '../search/index.js';
 import { startDetached } from '../control/autostart.js';
 
-/** How often buffered stream data goes to disk (ms): at most this much is lost if the daemon is killed. */
+/**
+ * How often every live session's buffered stream data goes to disk, and sessions without files are
+ * retried (ms). A backstop: what a connection delivers is written at the end of the event-loop turn
+ * that read it (SessionManager.record), and a write that failed is retried no sooner than 1 s.
+ */
 const FLUSH_INTERVAL_MS = 200;
 /** How often the `[store]` limits are applied (ms), besides at start and on `omnish gc`. */
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
@@ -123,6 +127,21 @@ async function cannotServe(err: unknown, daemonLog?: DaemonLog): Promise<never> 
   process.exit(1);
 }
 
+/**
+ * The pid of the omnishd that holds the lock for `socket`: its own answer on the lock, else the pid
+ * file if it names a live process (an omnishd from before the lock answered); undefined if neither.
+ */
+async function runningPid(socket: string): Promise<number | undefined> {
+  const pid = await lockHolderPid(socket);
+  if (pid) return pid;
+  try {
+    const fromFile = Number(readFileSync(daemonPidPath(), 'utf8').trim());
+    return Number.isInteger(fromFile) && fromFile > 0 && pidAlive(fromFile) ? fromFile : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function runForeground(): Promise<void> {
   const socket = socketPath();
   let lock: Server | null;
@@ -132,7 +151,8 @@ async function runForeground(): Promise<void> {
     return cannotServe(err);
   }
   if (!lock) {
-    process.stderr.write(`omnishd: another omnishd is already running for ${socket}\n`);
+    const pid = await runningPid(socket);
+    process.stderr.write(`omnishd: another omnishd${pid ? ` (pid ${pid})` : ''} is already running for ${socket}\n`);
     process.exit(EXIT_ALREADY_RUNNING);
   }
   let daemonLog: DaemonLog | undefined;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IoData, Message, SessionStart } from '../protocol/index.js';
 import { readStream, RecordKind, SessionStore, STREAM_FILE } from '../store/index.js';
 import type { Connection } from '../transport/index.js';
-import { OPEN_RETRY_MS, SessionManager } from './sessions.js';
+import { OPEN_RETRY_MS, RECONNECT_REASON, SessionManager } from './sessions.js';
 import { LOG_INTERVAL_MS, QUIET_MS, StoreHealth } from './store-health.js';
 
 let tmp: string;
@@ -90,6 +90,46 @@ describe('SessionManager', () => {
     ]);
     clock.ms += QUIET_MS;
     expect(m.health.report()).toMatchObject({ problem: null, lastProblem: { lostBytes: 17, untilMs: clock.ms } });
+  });
+});
+
+describe('a resumed session', () => {
+  /** A session that recorded `before`, then lost its connection without a SessionEnd (a daemon restart). */
+  function interrupted(m: SessionManager, before: string[]): void {
+    const s = m.start(fakeConn(), hello());
+    before.forEach((text, i) => m.record(s, out(i + 1, text)));
+    m.record(s, { type: 'Gap', tUs: 9, lostBytes: 5, reason: 'client buffer full' });
+    m.detach(s, 'daemon-shutdown');
+  }
+  const streamOf = (m: SessionManager): unknown[] => [...readStream(join(m.store.resolve('a1b2').dir, STREAM_FILE))];
+
+  it('gets a gap where it was interrupted, counting what its client sent that the stream lacks', () => {
+    const m = new SessionManager(new SessionStore(join(tmp, 'sessions')), pino({ level: 'silent' }));
+    interrupted(m, ['abc', 'defg']);
+    // Stored: 7 output bytes and a gap of 5. The client sent 12 + 30 that never arrived.
+    const s = m.start(fakeConn(), hello({ resume: true, sentBytes: 12 + 30 }));
+    m.record(s, out(20, 'later'));
+    m.flushAll();
+    expect(streamOf(m).slice(3)).toEqual([
+      { kind: RecordKind.Gap, tUs: 9, lostBytes: 30, reason: RECONNECT_REASON },
+      { kind: RecordKind.Output, tUs: 20, data: Buffer.from('later') },
+    ]);
+  });
+
+  it('gets a gap of 0 bytes when nothing was lost, and none from a client that does not count', () => {
+    const m = new SessionManager(new SessionStore(join(tmp, 'sessions')), pino({ level: 'silent' }));
+    interrupted(m, ['abc']);
+    m.detach(m.start(fakeConn(), hello({ resume: true, sentBytes: 8 })), 'client-lost');
+    m.detach(m.start(fakeConn(), hello({ resume: true })), 'client-lost'); // an older client: no sentBytes
+    expect(streamOf(m).slice(2)).toEqual([{ kind: RecordKind.Gap, tUs: 9, lostBytes: 0, reason: RECONNECT_REASON }]);
+  });
+
+  it('gets no such gap when it had to start over in a new directory', () => {
+    const m = new SessionManager(new SessionStore(join(tmp, 'sessions')), pino({ level: 'silent' }));
+    const s = m.start(fakeConn(), hello({ resume: true, sentBytes: 1000 })); // its directory is gone
+    m.record(s, out(1, 'x'));
+    m.flushAll();
+    expect(streamOf(m)).toEqual([{ kind: RecordKind.Output, tUs: 1, data: Buffer.from('x') }]);
   });
 });
 

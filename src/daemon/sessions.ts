@@ -25,6 +25,9 @@ import { EventDetector } from './events.js';
 import type { Logger } from './log.js';
 import { StoreHealth } from './store-health.js';
 
+/** Reason of the gap record that marks where a resumed session's recording was interrupted. */
+export const RECONNECT_REASON = 'reconnected to omnishd';
+
 /** How often (ms) a session whose directory could not be created or reopened tries again. */
 export const OPEN_RETRY_MS = 1000;
 
@@ -72,6 +75,9 @@ export class SessionManager {
   private detector: EventDetector;
   /** Whether the store can be written (`status`, `doctor`), and the log lines about it. */
   readonly health: StoreHealth;
+  /** Sessions with records buffered since their last write-out: written in the next turn of the event loop. */
+  private readonly unwritten = new Set<LiveSession>();
+  private writeScheduled = false;
   /** Called for each event after it is stored and sent (auto-explanations hook in here). */
   onEvent: ((session: LiveSession, kind: string, record: FinishedCommand['record']) => void) | undefined;
   /**
@@ -151,8 +157,10 @@ export class SessionManager {
   private open(session: LiveSession): void {
     const waiting = this.unopened.get(session);
     let handle: SessionHandle;
+    let reopened = false;
     try {
-      handle = session.info.resume ? this.resume(session.info) : this.create(session.info);
+      if (session.info.resume) ({ handle, reopened } = this.resume(session.info));
+      else handle = this.create(session.info);
     } catch (err) {
       if (!(err instanceof StoreError)) throw err;
       this.health.failed(session.id, err);
@@ -163,6 +171,7 @@ export class SessionManager {
     }
     this.health.written(session.id);
     session.handle = handle;
+    if (reopened) this.markOutage(session, handle);
     if (waiting) {
       this.unopened.delete(session);
       const tUs = Math.max(waiting.lastTUs, handle.stream.lastTUs);
@@ -201,20 +210,43 @@ export class SessionManager {
     }, this.writerOptions(msg.sessionId));
   }
 
-  /** @throws StoreError when the file system fails (the caller retries); not when the session is gone. */
-  private resume(msg: SessionStart): SessionHandle {
+  /**
+   * Reopens the session's files, or creates them anew when they are gone.
+   * @returns the handle, and whether it is the session's own files reopened
+   * @throws StoreError when the file system fails (the caller retries); not when the session is gone.
+   */
+  private resume(msg: SessionStart): { handle: SessionHandle; reopened: boolean } {
     try {
       const handle = this.store.openExisting(msg.sessionId, this.writerOptions(msg.sessionId));
       if (handle.stream.truncatedBytes > 0) {
         this.log.warn({ session: msg.sessionId, bytes: handle.stream.truncatedBytes }, 'cut a torn tail on resume');
       }
-      return handle;
+      return { handle, reopened: true };
     } catch (err) {
       if (fileSystemFailure(err)) throw err;
       // The directory is gone or the session had ended: record from here on in a fresh directory.
       this.log.warn({ session: msg.sessionId, err: (err as Error).message }, 'cannot resume; creating the session anew');
-      return this.create(msg);
+      return { handle: this.create(msg), reopened: false };
     }
+  }
+
+  /**
+   * A resumed session's client says how much it sent before (SessionStart.sentBytes); what the
+   * stream does not account for of it was in flight when the connection broke (in the socket, or
+   * in a killed daemon's buffer) and is lost. One gap record marks the outage and counts that
+   * loss, 0 when there was none: a reader sees where the recording was interrupted, and how much
+   * of it is missing. A client that does not say (an older one) gets no gap: nothing to count.
+   */
+  private markOutage(session: LiveSession, handle: SessionHandle): void {
+    const sent = session.info.sentBytes;
+    if (sent === undefined) return;
+    const lostBytes = Math.max(0, sent - handle.stream.accountedAtOpen);
+    try {
+      handle.stream.gap(handle.stream.lastTUs, lostBytes, RECONNECT_REASON);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err; // counted and reported by the writer's listener
+    }
+    if (lostBytes > 0) this.log.warn({ session: session.id, lostBytes }, 'data in flight lost while the client was away');
   }
 
   /** A command tracker continuing the session's output offsets and command numbers, or null. */
@@ -289,6 +321,33 @@ export class SessionManager {
         stream.gap(msg.tUs, msg.lostBytes, msg.reason);
         break;
     }
+    this.scheduleWrite(session);
+  }
+
+  /**
+   * Writes the session's buffered records once this turn of the event loop has decoded what its
+   * connections delivered: one append per session per turn, however many messages came. A daemon
+   * killed then loses only what it had not read from its socket yet, not up to a flush interval
+   * of output it had (and the client counts that as sent: a gap on resume says how much).
+   */
+  private scheduleWrite(session: LiveSession): void {
+    this.unwritten.add(session);
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setImmediate(() => {
+      this.writeScheduled = false;
+      for (const s of this.unwritten) if (this.live.get(s.id) === s) this.write(s);
+      this.unwritten.clear();
+    });
+  }
+
+  /** Writes the session's buffered records to disk; a store failure is counted by the writer's listener, never thrown. */
+  private write(s: LiveSession): void {
+    try {
+      s.handle?.stream.flush();
+    } catch (err) {
+      if (!(err instanceof StoreError)) this.log.error({ session: s.id, err: (err as Error).message }, 'flush failed');
+    }
   }
 
   /** A message for a session without files: what it would have stored is lost, and counted. */
@@ -358,11 +417,7 @@ export class SessionManager {
         if (now >= (this.unopened.get(s)?.nextTryMs ?? 0)) this.open(s);
         continue;
       }
-      try {
-        s.handle.stream.flush();
-      } catch (err) {
-        if (!(err instanceof StoreError)) this.log.error({ session: s.id, err: (err as Error).message }, 'flush failed');
-      }
+      this.write(s);
     }
     this.health.tick();
   }

@@ -164,6 +164,12 @@ export class FrameDecoder {
       if (this.buffered < p.length) return;
       this.pending = null;
       const payload = this.take(p.length);
+      // Most frames are output, in the one layout every encoder writes: read it in place.
+      const io = p.code === MessageType.IoData ? readIoData(payload) : undefined;
+      if (io) {
+        out.push({ type: 'IoData', ...validatePayload('IoData', io) } as Message);
+        continue;
+      }
       // A client's payload is walked first: one whose decoding would cost seconds is refused unread.
       if (isClientCode(p.code)) checkPlainPayload(payload, p.name);
       let value: unknown;
@@ -273,4 +279,51 @@ export class FrameDecoder {
     if (i > 0) this.chunks.splice(0, i);
     this.offset = this.chunks.length ? off : 0;
   }
+}
+
+/** `"dir"`, `"tUs"`, `"data"` as MessagePack fixstrs. */
+const DIR_KEY = Buffer.from([0xa3, 0x64, 0x69, 0x72]);
+const TUS_KEY = Buffer.from([0xa3, 0x74, 0x55, 0x73]);
+const DATA_KEY = Buffer.from([0xa4, 0x64, 0x61, 0x74, 0x61]);
+
+/**
+ * An IoData payload in the layout encodeFrame and the native relay (frames.c) write: a fixmap of
+ * dir (positive fixint), tUs (uint 8/16/32/64, or float64 above 2^32 - 1, as msgpackr writes it)
+ * and data (bin 8/16/32 that ends the payload). `data` is a view into `payload`, not a copy.
+ * Skips msgpackr and the plain-payload walk for the frame that carries nearly every byte.
+ * @returns undefined for any other layout, which then takes the general path (same result, or
+ *   the same error)
+ */
+function readIoData(b: Buffer): { dir: number; tUs: number; data: Buffer } | undefined {
+  if (b.length < 16 || b[0] !== 0x83 || !startsWith(b, 1, DIR_KEY)) return undefined;
+  const dir = b[5]!;
+  if (dir > 0x7f || !startsWith(b, 6, TUS_KEY)) return undefined;
+  let k = 10;
+  const t = b[k++]!;
+  let tUs: number;
+  if (t <= 0x7f) tUs = t;
+  else if (t === 0xcb && k + 8 <= b.length) {
+    tUs = b.readDoubleBE(k);
+    k += 8;
+  } else {
+    const n = UINT_BYTES[t];
+    if (n === undefined || k + n > b.length) return undefined;
+    tUs = b.readUIntBE(k, n);
+    k += n;
+  }
+  if (!startsWith(b, k, DATA_KEY)) return undefined;
+  k += DATA_KEY.length;
+  const n = BIN_BYTES[b[k++]!];
+  if (n === undefined || k + n > b.length) return undefined;
+  const len = b.readUIntBE(k, n);
+  k += n;
+  return k + len === b.length ? { dir, tUs, data: b.subarray(k) } : undefined;
+}
+
+/** Width of the length or value after a MessagePack uint 8/16/32 and bin 8/16/32 type byte. */
+const UINT_BYTES: Partial<Record<number, number>> = { 0xcc: 1, 0xcd: 2, 0xce: 4 };
+const BIN_BYTES: Partial<Record<number, number>> = { 0xc4: 1, 0xc5: 2, 0xc6: 4 };
+
+function startsWith(b: Buffer, at: number, prefix: Buffer): boolean {
+  return at + prefix.length <= b.length && b.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
 }

@@ -128,10 +128,17 @@ export type Role = 'session' | 'control';
 export const IoDir = {
   /** Bytes the shell's pty produced (what the terminal shows). */
   Output: 0,
-  /** Bytes the user typed (sent only when input recording is on). */
+  /** Bytes the user typed (sent only when input recording is on, and never keys typed with echo off). */
   Input: 1,
 } as const;
 export type IoDir = (typeof IoDir)[keyof typeof IoDir];
+
+/**
+ * Reason of the Gap, with lostBytes 0, that marks where a client recording input left keys out
+ * because the pty did not echo them (a password prompt, a full-screen program): one per stretch,
+ * and on purpose without their number.
+ */
+export const INPUT_HIDDEN_REASON = 'input hidden (echo off)';
 
 // ---------------------------------------------------------------- client → daemon
 
@@ -186,6 +193,19 @@ export interface SessionStart {
   integration?: string;
   /** Which relay the client runs: `native`, or `js (why)`. Optional: added after protocol 1, no bump. */
   relay?: string;
+  /**
+   * Input recording for `omnish status`: `on`, `off`, or `off (why)` (asked for, not possible).
+   * Optional: added after protocol 1, no bump; absent means off (no client before it recorded input).
+   */
+  inputRecording?: string;
+  /**
+   * On a resume: bytes this client handed to the earlier connections of the session, counted as
+   * the store counts them (output and input payload bytes, plus the `lostBytes` of Gaps). The
+   * daemon compares it with what the session's stream holds and records the difference, the data
+   * in flight when the connection was lost, as a gap (0 when nothing was lost): an outage is never
+   * silent. Optional: added after protocol 1, no bump; without it no such gap is written.
+   */
+  sentBytes?: number;
 }
 
 /** 0x03 — bytes of the session, in order. Decoded `data` is a Buffer. */
@@ -215,7 +235,7 @@ export interface Gap {
   type: 'Gap';
   /** When the gap started: µs since session start. */
   tUs: number;
-  /** Bytes lost (IoData payload bytes, both directions). */
+  /** Bytes lost (IoData payload bytes, both directions); 0 for the INPUT_HIDDEN_REASON marker. */
   lostBytes: number;
   /** Why, for humans: e.g. "buffer full", "daemon unreachable". */
   reason: string;

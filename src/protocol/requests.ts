@@ -116,6 +116,8 @@ export type LiveSessionStatus = {
   integration: string;
   /** The client's relay: `native`, `js (why)`, or `unknown` (a client older than the field). */
   relay: string;
+  /** Input recording: `on`, `off`, or `off (why)`; `off` for a client older than the field (none recorded input). */
+  inputRecording: string;
   /** False while the store cannot hold the session (its bytes are counted as lost). */
   stored: boolean;
 };

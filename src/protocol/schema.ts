@@ -129,6 +129,10 @@ class Fields {
     return [...(v as string[])];
   }
 
+  optionalUint(field: string): number | undefined {
+    return this.p[field] === undefined ? undefined : this.uint(field);
+  }
+
   optionalStr(field: string, maxBytes = Infinity): string | undefined {
     return this.p[field] === undefined ? undefined : this.str(field, maxBytes);
   }
@@ -168,6 +172,8 @@ const VALIDATORS: Validators = {
     nonce: f.optionalStr('nonce', NAME),
     integration: f.optionalStr('integration', TEXT),
     relay: f.optionalStr('relay', TEXT),
+    inputRecording: f.optionalStr('inputRecording', TEXT),
+    sentBytes: f.optionalUint('sentBytes'),
   }),
   IoData: (f) => ({ dir: f.oneOf('dir', [0, 1] as const), tUs: f.tUs('tUs'), data: f.bytes('data') }),
   Resize: (f) => ({ tUs: f.tUs('tUs'), cols: f.int('cols', 1, maxCells), rows: f.int('rows', 1, maxCells) }),

@@ -134,6 +134,21 @@ describe('readStream', () => {
     }
   });
 
+  it('scans what the stream accounts for: output and input bytes plus the bytes its gaps count', () => {
+    const path = join(tmp, 'stream.bin');
+    const w = StreamWriter.open(path);
+    w.output(1, Buffer.from('12345'));
+    w.input(2, Buffer.from('ab'));
+    w.resize(3, 100, 40);
+    w.gap(4, 1000, 'client buffer full');
+    w.output(5, Buffer.from('xyz'));
+    w.close();
+    expect(scanStream(path)).toMatchObject({ torn: false, outputBytes: 8, accountedBytes: 5 + 2 + 1000 + 3, lastTUs: 5 });
+    const again = StreamWriter.open(path);
+    expect(again.accountedAtOpen).toBe(1010);
+    again.close();
+  });
+
   it('reports a header cut short as torn with no valid bytes', () => {
     const path = join(tmp, 'stream.bin');
     for (let size = 0; size < HEADER_SIZE; size++) {

@@ -29,6 +29,11 @@ export interface StreamEnd {
 export interface StreamScan extends Omit<StreamEnd, 'skipped'> {
   /** Payload bytes of all output records, bytes. */
   outputBytes: number;
+  /**
+   * What the stream accounts for of what its clients sent: output and input payload bytes plus
+   * the `lostBytes` of gap records (a client's SessionStart.sentBytes counts the same way).
+   */
+  accountedBytes: number;
   /** tUs of the last complete record, µs since session start (0 if none). */
   lastTUs: number;
 }
@@ -153,8 +158,8 @@ export function readStream(path: string, options?: StreamReaderOptions): StreamR
 }
 
 /**
- * Walks the record headers of a stream file without reading payloads (one pread per record), to
- * find the end of the last complete record and count output bytes. Used when a writer reopens a
+ * Walks the record headers of a stream file without reading payloads (one pread per record, two
+ * for a gap record), to find the end of the last complete record and count output bytes. Used when a writer reopens a
  * session after a daemon restart.
  * @throws StoreError when the file is missing, unreadable, not a stream file, or of another version.
  */
@@ -163,21 +168,26 @@ export function scanStream(path: string): StreamScan {
   try {
     const size = fstatSync(fd).size;
     if (checkHeader(readHead(fd, size), path) === 'torn') {
-      return { torn: true, validBytes: 0, fileBytes: size, outputBytes: 0, lastTUs: 0 };
+      return { torn: true, validBytes: 0, fileBytes: size, outputBytes: 0, accountedBytes: 0, lastTUs: 0 };
     }
     const head = Buffer.alloc(RECORD_HEADER_SIZE);
+    const lost = Buffer.alloc(8);
     let off = HEADER_SIZE;
     let outputBytes = 0;
+    let accountedBytes = 0;
     let lastTUs = 0;
     while (size - off >= RECORD_HEADER_SIZE) {
       if (readSync(fd, head, 0, RECORD_HEADER_SIZE, off) < RECORD_HEADER_SIZE) break;
       const length = head.readUInt32BE(9);
       if (length > MAX_PAYLOAD || off + RECORD_HEADER_SIZE + length > size) break;
       if (head[0] === RecordKind.Output) outputBytes += length;
+      if (head[0] === RecordKind.Output || head[0] === RecordKind.Input) accountedBytes += length;
+      // A gap's lostBytes is the first 8 bytes of its payload: one more pread, for gaps only.
+      if (head[0] === RecordKind.Gap && length >= 8 && readSync(fd, lost, 0, 8, off + RECORD_HEADER_SIZE) === 8) accountedBytes += readU64(lost, 0);
       lastTUs = readU64(head, 1);
       off += RECORD_HEADER_SIZE + length;
     }
-    return { torn: off !== size, validBytes: off, fileBytes: size, outputBytes, lastTUs };
+    return { torn: off !== size, validBytes: off, fileBytes: size, outputBytes, accountedBytes, lastTUs };
   } finally {
     closeSync(fd);
   }

@@ -112,6 +112,11 @@ export class StreamWriter {
     private lastTime: number,
     /** Bytes of a torn tail cut off when the file was reopened (0 for a new or clean file). */
     readonly truncatedBytes: number,
+    /**
+     * What the file accounted for when it was opened (StreamScan.accountedBytes: output and input
+     * payload bytes plus the lostBytes of gap records; 0 for a new file).
+     */
+    readonly accountedAtOpen: number,
     private readonly threshold: number,
     options: StreamWriterOptions,
   ) {
@@ -139,7 +144,7 @@ export class StreamWriter {
         closeSync(fd);
         throw new StoreError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });
       }
-      return new StreamWriter(path, fd, HEADER_SIZE, 0, 0, 0, threshold, options);
+      return new StreamWriter(path, fd, HEADER_SIZE, 0, 0, 0, 0, threshold, options);
     } catch (err) {
       if (err instanceof StoreError) throw err;
       if (!isErrno(err, 'EEXIST')) throw new StoreError(`cannot create ${path}: ${(err as Error).message}`, { cause: err });
@@ -159,7 +164,7 @@ export class StreamWriter {
       let size = scan.validBytes;
       if (scan.torn) ftruncateSync(fd, size);
       if (size === 0) size = writeAllSync(fd, [streamHeader()], 0);
-      return new StreamWriter(path, fd, size, scan.outputBytes, scan.lastTUs, tail, threshold, options);
+      return new StreamWriter(path, fd, size, scan.outputBytes, scan.lastTUs, tail, scan.accountedBytes, threshold, options);
     } catch (err) {
       closeSync(fd);
       throw new StoreError(`cannot repair ${path}: ${(err as Error).message}`, { cause: err });

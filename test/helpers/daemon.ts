@@ -34,8 +34,11 @@ export async function stopDaemons(dir: string, signal: NodeJS.Signals = 'SIGTERM
  * user's already-running daemon; it does not wait for it (see waitDaemon). `omnishd` is another
  * build's bin/omnishd.js (the bench measures other checkouts), `env` replaces testEnv(dir).
  */
-export function startDaemon(dir: string, opts: { omnishd?: string; env?: Record<string, string>; cwd?: string } = {}): ChildProcess {
-  const child = spawn(process.execPath, [opts.omnishd ?? OMNISHD, '--foreground'], {
+export function startDaemon(
+  dir: string,
+  opts: { omnishd?: string; env?: Record<string, string>; cwd?: string; nodeArgs?: string[] } = {},
+): ChildProcess {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.omnishd ?? OMNISHD, '--foreground'], {
     env: opts.env ?? testEnv(dir),
     cwd: opts.cwd,
     stdio: 'ignore',

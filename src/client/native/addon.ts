@@ -45,6 +45,13 @@ export interface NativeRelayOptions {
   /** Gap reasons: output over the cap, output while paused. */
   capReason: string;
   pauseReason: string;
+  /**
+   * Record keystrokes too, those the pty would show only: read while it echoes, or at the shell's
+   * prompt (up to the first line end). Keys read with echo off anywhere else are never copied; each
+   * such stretch gets one Gap of 0 bytes with `hiddenReason` (required with `recordInput`).
+   */
+  recordInput?: boolean;
+  hiddenReason?: string;
 }
 
 /** What the relay thread tells JavaScript, in order; a handful per command, never per output chunk. */
@@ -79,7 +86,7 @@ export interface NativeRelay {
   /** Stops relaying terminal I/O (the shell has ended); queued frames still go out. */
   finish(): void;
   size(): { cols: number; rows: number };
-  /** Gives the pty the terminal's current size; returns it. */
+  /** Gives the pty the terminal's current size and, if it changed, records a Resize (in order with the output); returns it. */
   resize(): { cols: number; rows: number };
   enterRaw(): void;
   restore(): void;
@@ -89,7 +96,8 @@ export interface NativeRelay {
   kill(signal: number): void;
   /** Bytes held for the daemon, frames handed over included. */
   queuedBytes(): number;
-  stats(): { outputBytes: number; inputBytes: number; lostBytes: number; frames: number; queuedBytes: number };
+  /** inputBytes: every key read; inputRecordedBytes: those queued as input records; sentBytes: see NativeRecordBuffer.sentBytes. */
+  stats(): { outputBytes: number; inputBytes: number; inputRecordedBytes: number; lostBytes: number; frames: number; queuedBytes: number; sentBytes: number };
   /** Stops the thread and closes the pty (SIGHUP for what still runs on it). */
   close(): void;
 }
@@ -103,8 +111,10 @@ export interface NativeAddon {
    */
   startRelay(options: NativeRelayOptions, onEvent: (event: NativeRelayEvent) => void): NativeRelay;
   /** The C encoders of frames.c, for the golden tests. */
-  encodeIoData(tUs: number, data: Buffer): Buffer;
+  /** `dir`: IoDir (0 output, the default; 1 input). */
+  encodeIoData(tUs: number, data: Buffer, dir?: 0 | 1): Buffer;
   encodeGap(tUs: number, lostBytes: number, reason: string): Buffer;
+  encodeResize(tUs: number, cols: number, rows: number): Buffer;
 }
 
 /** Package root: dist/client/native/addon.js and src/client/native/addon.ts are three levels down. */

@@ -6,6 +6,7 @@
 #define FRAME_MAGIC 0x4f4d
 #define HEADER_BYTES 7
 #define TYPE_IODATA 0x03
+#define TYPE_RESIZE 0x04
 #define TYPE_GAP 0x05
 
 static size_t put_uint(uint8_t *p, uint64_t v) {
@@ -87,12 +88,12 @@ static void put_header(uint8_t *p, size_t payload_len, uint8_t type) {
   p[6] = type;
 }
 
-uint8_t *omnish_iodata_prefix(uint8_t *end, uint64_t t_us, size_t len) {
+uint8_t *omnish_iodata_prefix(uint8_t *end, int dir, uint64_t t_us, size_t len) {
   uint8_t tmp[OMNISH_IODATA_PREFIX_MAX];
   size_t k = HEADER_BYTES;
   tmp[k++] = 0x83; /* fixmap of 3: dir, tUs, data */
   k += put_fixstr(tmp + k, "dir");
-  tmp[k++] = 0x00; /* IoDir.Output */
+  tmp[k++] = (uint8_t)dir; /* IoDir: a positive fixint */
   k += put_fixstr(tmp + k, "tUs");
   k += put_uint(tmp + k, t_us);
   k += put_fixstr(tmp + k, "data");
@@ -112,5 +113,18 @@ size_t omnish_gap_frame(uint8_t *out, uint64_t t_us, uint64_t lost_bytes, const 
   k += put_fixstr(out + k, "reason");
   k += put_str(out + k, reason);
   put_header(out, k - HEADER_BYTES, TYPE_GAP);
+  return k;
+}
+
+size_t omnish_resize_frame(uint8_t *out, uint64_t t_us, unsigned cols, unsigned rows) {
+  size_t k = HEADER_BYTES;
+  out[k++] = 0x83; /* fixmap of 3: tUs, cols, rows */
+  k += put_fixstr(out + k, "tUs");
+  k += put_uint(out + k, t_us);
+  k += put_fixstr(out + k, "cols");
+  k += put_uint(out + k, cols);
+  k += put_fixstr(out + k, "rows");
+  k += put_uint(out + k, rows);
+  put_header(out, k - HEADER_BYTES, TYPE_RESIZE);
   return k;
 }

@@ -128,7 +128,7 @@ static void seal(omnish_loop *l) {
   omnish_qitem *it = (omnish_qitem *)l->batch_mem;
   memset(it, 0, sizeof *it);
   uint8_t *data = batch_data(l);
-  it->frame = omnish_iodata_prefix(data, l->batch_t_us, l->batch_len);
+  it->frame = omnish_iodata_prefix(data, OMNISH_DIR_OUTPUT, l->batch_t_us, l->batch_len);
   it->len = (size_t)(data + l->batch_len - it->frame);
   it->output_bytes = l->batch_len;
   queue_append(l, it);
@@ -212,6 +212,8 @@ static void write_queue(omnish_loop *l) {
     }
     it->off += (size_t)w;
     if (it->off < it->len) continue;
+    /* Counted whole frames only: a frame cut by a lost connection goes again, whole, on the next. */
+    atomic_fetch_add(&l->sent_bytes, it->is_gap ? it->gap_lost : (unsigned long long)(it->output_bytes + it->input_bytes));
     l->q_head = it->next;
     if (!l->q_head) l->q_tail = NULL;
     l->q_bytes -= it->len;
@@ -384,6 +386,99 @@ static void read_output(omnish_loop *l) {
   }
 }
 
+/* ---- input recording (opts.record_input) ---- */
+
+enum { KEYS_HIDDEN, KEYS_ECHOED, KEYS_AT_PROMPT };
+
+/**
+ * Whether keys read now would be shown on the terminal anyway, which is when recording them adds
+ * nothing the output does not hold: the pty echoes them (termios ECHO), or the shell reads them
+ * at its own prompt (bash's readline, zsh's zle and fish turn ECHO off and echo by themselves).
+ * Anything else with echo off is hidden: a password prompt (`read -s`, sudo, ssh, gpg), a
+ * full-screen program, ssh's remote session, any program reading raw. So is a pty whose state
+ * cannot be read, and the prompt of a shell without integration: the check fails closed.
+ * Call it before the keys are written to the master: their reader may change the state.
+ */
+static int keys_visibility(omnish_loop *l) {
+  struct termios t;
+  if (tcgetattr(l->master, &t) != 0) return KEYS_HIDDEN;
+  if (t.c_lflag & ECHO) return KEYS_ECHOED;
+  if (!l->marks) return KEYS_HIDDEN;
+  /*
+   * The phase lags the output. The shell writes a command's C mark before it runs the command, so
+   * before the command can turn echo off: when echo is off now, that mark is in the master
+   * already, but the thread may not have read it. Read the output first, so a `read -s` is not
+   * taken for the prompt it was typed at (and a prompt drawn since is seen as one). This is
+   * output the loop would read next anyway.
+   */
+  if (!l->output_ended && !l->finished_io) read_output(l);
+  if (atomic_load(&l->phase) != PHASE_INPUT || atomic_load(&l->alt)) return KEYS_HIDDEN;
+  return tcgetpgrp(l->master) == l->pid ? KEYS_AT_PROMPT : KEYS_HIDDEN;
+}
+
+/** Queues `n` keystroke bytes as an input IoData frame, after the output read before them. */
+static void queue_keys(omnish_loop *l, const uint8_t *p, size_t n, uint64_t t_us) {
+  size_t held = l->q_bytes + l->batch_len, need = PREFIX_ROOM + n;
+  size_t room = l->opts.cap_bytes > held ? l->opts.cap_bytes - held : 0;
+  if (l->dropping || need > room) {
+    drop(l, n, t_us); /* counted in the cap's Gap, like output: these keys were visible */
+    return;
+  }
+  seal(l);
+  if (!l->recording) return; /* seal ran out of memory */
+  omnish_qitem *it = malloc(sizeof *it + need);
+  if (!it) {
+    recording_off(l, "out of memory for the recording");
+    return;
+  }
+  memset(it, 0, sizeof *it);
+  uint8_t *data = (uint8_t *)(it + 1) + PREFIX_ROOM;
+  memcpy(data, p, n);
+  it->frame = omnish_iodata_prefix(data, OMNISH_DIR_INPUT, t_us, n);
+  it->len = (size_t)(data + n - it->frame);
+  it->input_bytes = n;
+  queue_append(l, it);
+  atomic_fetch_add(&l->frames, 1);
+  atomic_fetch_add(&l->in_recorded, n);
+  update_queued(l);
+}
+
+/** The one marker of a stretch of hidden keys: a Gap of 0 bytes (their number is not told either). */
+static void hide_keys(omnish_loop *l, uint64_t t_us) {
+  if (l->input_hidden) return;
+  l->input_hidden = 1;
+  seal(l);
+  omnish_qitem *it = l->recording ? gap_item(t_us, 0, l->opts.hidden_reason) : NULL;
+  if (it) queue_append(l, it);
+  update_queued(l);
+}
+
+/**
+ * Records a keystroke chunk just read from the terminal, or the part of it that is visible. At the
+ * prompt that is up to the first line end: what follows was typed ahead for whatever the line
+ * runs, which may be a password prompt that has not turned echo off yet.
+ */
+static void record_keys(omnish_loop *l, const uint8_t *buf, size_t n) {
+  if (!l->opts.record_input || !l->recording || l->paused) return;
+  int vis = keys_visibility(l);
+  if (!l->recording) return; /* the output it read ran the recording out of memory */
+  uint64_t t_us = omnish_loop_now_us(l); /* after the output keys_visibility may have read */
+  size_t shown = vis == KEYS_HIDDEN ? 0 : n;
+  if (vis == KEYS_AT_PROMPT) {
+    for (size_t i = 0; i < n; i++) {
+      if (buf[i] == '\r' || buf[i] == '\n') {
+        shown = i + 1;
+        break;
+      }
+    }
+  }
+  if (shown > 0) {
+    l->input_hidden = 0;
+    queue_keys(l, buf, shown, t_us);
+  }
+  if (shown < n) hide_keys(l, t_us);
+}
+
 /* ---- input: terminal -> pty ---- */
 
 /** Writes pending keystrokes to the master (non-blocking); call with mu held. */
@@ -420,15 +515,59 @@ static int may_divert(omnish_loop *l, uint8_t first) {
          !atomic_load(&l->alt) && atomic_load(&l->line_empty) && omnish_loop_shell_in_foreground(l);
 }
 
+/* The terminal's size: fd 1's, else fd 0's (0 when neither is a terminal). */
+static int terminal_size(const omnish_loop *l, struct winsize *ws) {
+  return (ioctl(l->out_fd, TIOCGWINSZ, ws) == 0 && ws->ws_col != 0) || (ioctl(l->in_fd, TIOCGWINSZ, ws) == 0 && ws->ws_col != 0)
+             ? 0
+             : -1;
+}
+
+/* A Resize frame for the queue (NULL when out of memory). */
+static omnish_qitem *resize_item(uint64_t t_us, unsigned cols, unsigned rows) {
+  omnish_qitem *it = calloc(1, sizeof *it + OMNISH_RESIZE_FRAME_MAX);
+  if (!it) return NULL;
+  it->frame = (uint8_t *)(it + 1);
+  it->len = omnish_resize_frame(it->frame, t_us, cols, rows);
+  return it;
+}
+
+int omnish_loop_follow_size(omnish_loop *l, unsigned short *cols, unsigned short *rows) {
+  struct winsize term, pty;
+  if (terminal_size(l, &term) != 0) return 0;
+  *cols = term.ws_col;
+  *rows = term.ws_row;
+  if (ioctl(l->master, TIOCGWINSZ, &pty) == 0 && term.ws_col == pty.ws_col && term.ws_row == pty.ws_row) return 0;
+  ioctl(l->master, TIOCSWINSZ, &term); /* the kernel sends SIGWINCH to the pty's foreground */
+  uint8_t frame[OMNISH_RESIZE_FRAME_MAX];
+  size_t n = omnish_resize_frame(frame, omnish_loop_now_us(l), term.ws_col, term.ws_row);
+  pthread_mutex_lock(&l->mu);
+  int finishing = l->finishing;
+  pthread_mutex_unlock(&l->mu);
+  if (!finishing) omnish_loop_send(l, frame, n); /* after SessionEnd, no more frames */
+  return 1;
+}
+
 /*
  * Keys typed after a resize must reach a program that already sees the new size, but SIGWINCH
- * reaches JavaScript (which records the Resize) later than the keys reach this thread. The kernel
- * sets the terminal's size before it signals, so two ioctls per keystroke chunk keep the order.
+ * reaches JavaScript later than the keys reach this thread (much later while its event loop is
+ * busy, loading the recorder say). The kernel sets the terminal's size before it signals, so two
+ * ioctls per keystroke chunk keep the order, and the thread records the Resize itself, ahead of
+ * the output that follows it.
  */
 static void follow_window_size(omnish_loop *l) {
   struct winsize term, pty;
-  if (ioctl(l->out_fd, TIOCGWINSZ, &term) != 0 || term.ws_col == 0 || ioctl(l->master, TIOCGWINSZ, &pty) != 0) return;
-  if (term.ws_col != pty.ws_col || term.ws_row != pty.ws_row) ioctl(l->master, TIOCSWINSZ, &term);
+  if (terminal_size(l, &term) != 0 || ioctl(l->master, TIOCGWINSZ, &pty) != 0) return;
+  if (term.ws_col == pty.ws_col && term.ws_row == pty.ws_row) return;
+  ioctl(l->master, TIOCSWINSZ, &term);
+  pthread_mutex_lock(&l->mu);
+  int finishing = l->finishing;
+  pthread_mutex_unlock(&l->mu);
+  if (finishing || !l->recording) return;
+  omnish_qitem *it = resize_item(omnish_loop_now_us(l), term.ws_col, term.ws_row);
+  if (!it) return;
+  seal(l); /* the output read so far had the old size */
+  queue_append(l, it);
+  update_queued(l);
 }
 
 static void read_input(omnish_loop *l) {
@@ -442,6 +581,8 @@ static void read_input(omnish_loop *l) {
   }
   atomic_fetch_add(&l->in_bytes, (unsigned long long)n);
   follow_window_size(l);
+  /* Before the keys reach the pty (or the interceptor): the echo state that applies is the one now. */
+  record_keys(l, buf, (size_t)n);
   if (l->diverted || may_divert(l, buf[0])) {
     omnish_event *ev = event_new(OMNISH_EV_INPUT);
     if (ev && (ev->data = malloc((size_t)n))) {

@@ -6,7 +6,8 @@
  * (frames.h); keystrokes go straight to the master, except that at an empty prompt a chunk that
  * starts with the first byte of the `::` prefix is diverted to JavaScript until it hands control
  * back. The master is read until EIO, so the end of the output is never lost. Everything the
- * thread holds for the daemon is bounded (cap_bytes); output over the cap becomes a Gap.
+ * thread holds for the daemon is bounded (cap_bytes); output over the cap becomes a Gap. With
+ * record_input, keystrokes the pty would show join the same queue as input frames, in time order.
  *
  * Shared state is guarded by `mu` (requests from JavaScript) and `term_mu` (writes to fd 1, so
  * JavaScript's writes are ordered with the relay's). The thread never holds `mu` while it blocks.
@@ -65,6 +66,8 @@ typedef struct omnish_qitem {
   const char *gap_reason;
   /** Output bytes in the frame (IoData), for the stats. */
   size_t output_bytes;
+  /** Input bytes in the frame (an input IoData), for SessionStart.sentBytes. */
+  size_t input_bytes;
 } omnish_qitem;
 
 typedef struct omnish_loop omnish_loop;
@@ -84,6 +87,14 @@ typedef struct {
   const char *cap_reason, *pause_reason;
   /** Record at all (off: nothing is queued). */
   int record;
+  /**
+   * Record keystrokes too (IoData input frames), but only those the pty would show: read while
+   * the pty echoes (termios ECHO), or at the shell's own prompt (its line editor echoes). Keys
+   * read with echo off anywhere else are never copied: one Gap of 0 bytes with `hidden_reason`
+   * marks each such stretch (docs/native.md, "Input recording").
+   */
+  int record_input;
+  const char *hidden_reason;
 } omnish_loop_opts;
 
 struct omnish_loop {
@@ -119,6 +130,7 @@ struct omnish_loop {
   int dropping, recording;
   int paused;
   uint64_t paused_since_us, paused_bytes;
+  int input_hidden; /* in a stretch of keys read with echo off: its marker is queued */
   int output_ended, term_gone, finished_io;
   int diverted;
   uint64_t div_posted;
@@ -135,6 +147,9 @@ struct omnish_loop {
   atomic_size_t queued;   /* bytes held for the daemon: queue + open batch */
   atomic_size_t incoming; /* bytes of frames handed over by JavaScript, not yet queued */
   atomic_ullong out_bytes, in_bytes, lost_bytes, frames;
+  atomic_ullong in_recorded; /* keystroke bytes queued as input records (never the hidden ones) */
+  /* output and input bytes and gap lost bytes of the frames sent whole (SessionStart.sentBytes) */
+  atomic_ullong sent_bytes;
   atomic_int thread_done;
 };
 
@@ -147,6 +162,13 @@ int omnish_loop_start(omnish_loop *l, int master, pid_t pid, const omnish_loop_o
 
 /** µs since the loop started (CLOCK_MONOTONIC): the session's clock for every record. */
 uint64_t omnish_loop_now_us(const omnish_loop *l);
+
+/**
+ * Gives the pty the terminal's size if it differs (the kernel then signals SIGWINCH to the pty's
+ * foreground) and queues a Resize frame for it, unless the session is finishing. From any thread.
+ * Sets `cols`/`rows` to the terminal's size when it has one. Returns 1 if the size changed.
+ */
+int omnish_loop_follow_size(omnish_loop *l, unsigned short *cols, unsigned short *rows);
 
 /** Requests, from any thread; each wakes the loop. */
 void omnish_loop_send(omnish_loop *l, const uint8_t *frame, size_t len);

@@ -323,12 +323,12 @@ METHOD(m_size) {
   return size_object(env, cols, rows);
 }
 
+/* After SIGWINCH: the pty gets the terminal's size, and the recording a Resize (loop.c). */
 METHOD(m_resize) {
   SELF(0);
   unsigned short cols, rows;
   window_size(&cols, &rows);
-  struct winsize ws = {.ws_row = rows, .ws_col = cols};
-  if (!r->closed) ioctl(r->loop.master, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH to the pty's foreground */
+  if (!r->closed) omnish_loop_follow_size(&r->loop, &cols, &rows);
   return size_object(env, cols, rows);
 }
 
@@ -385,8 +385,10 @@ METHOD(m_stats) {
   set_num(env, obj, "outputBytes", (double)atomic_load(&r->loop.out_bytes));
   set_num(env, obj, "inputBytes", (double)atomic_load(&r->loop.in_bytes));
   set_num(env, obj, "lostBytes", (double)atomic_load(&r->loop.lost_bytes));
+  set_num(env, obj, "inputRecordedBytes", (double)atomic_load(&r->loop.in_recorded));
   set_num(env, obj, "frames", (double)atomic_load(&r->loop.frames));
   set_num(env, obj, "queuedBytes", (double)atomic_load(&r->loop.queued));
+  set_num(env, obj, "sentBytes", (double)atomic_load(&r->loop.sent_bytes));
   return obj;
 }
 
@@ -405,7 +407,7 @@ static void object_finalize(napi_env env, void *data, void *hint) { unref_relay(
 /* ---- startRelay ---- */
 
 typedef struct {
-  char *file, *cwd, *nonce, *prefix, *cap_reason, *pause_reason;
+  char *file, *cwd, *nonce, *prefix, *cap_reason, *pause_reason, *hidden_reason;
   char **argv, **envp;
 } start_args;
 
@@ -416,7 +418,7 @@ static void free_args(start_args *a) {
   free(a->prefix);
   free_strings(a->argv);
   free_strings(a->envp);
-  /* cap_reason and pause_reason stay: the loop points at them for its whole life. */
+  /* cap_reason, pause_reason and hidden_reason stay: the loop points at them for its whole life. */
 }
 
 static void make_raw(struct termios *t) {
@@ -472,11 +474,13 @@ static napi_value start_relay(napi_env env, napi_callback_info info) {
   a.prefix = prop_string(env, o, "commandPrefix");
   a.cap_reason = prop_string(env, o, "capReason");
   a.pause_reason = prop_string(env, o, "pauseReason");
+  a.hidden_reason = prop_string(env, o, "hiddenReason");
   a.argv = prop_strings(env, o, "argv");
   a.envp = prop_strings(env, o, "env");
-  if (!a.file || !a.argv || !a.envp || !a.cap_reason || !a.pause_reason) {
+  int record_input = prop_bool(env, o, "recordInput");
+  if (!a.file || !a.argv || !a.envp || !a.cap_reason || !a.pause_reason || (record_input && !a.hidden_reason)) {
     free_args(&a);
-    return throw_error(env, "startRelay: options need file, argv, env, capReason and pauseReason");
+    return throw_error(env, "startRelay: options need file, argv, env, capReason and pauseReason (and hiddenReason with recordInput)");
   }
   relay_t *r = calloc(1, sizeof *r);
   if (!r) {
@@ -529,6 +533,8 @@ static napi_value start_relay(napi_env env, napi_callback_info info) {
       .cap_reason = a.cap_reason,
       .pause_reason = a.pause_reason,
       .record = prop_bool(env, o, "record"),
+      .record_input = record_input,
+      .hidden_reason = a.hidden_reason,
   };
   /* Raw mode only now: a shell that cannot start leaves the terminal as it was. */
   tcsetattr(0, TCSANOW, &r->raw);
@@ -547,18 +553,20 @@ static napi_value start_relay(napi_env env, napi_callback_info info) {
 /* ---- the frame encoders, for the golden tests ---- */
 
 static napi_value encode_iodata(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   double t = 0;
+  int32_t dir = OMNISH_DIR_OUTPUT;
   uint8_t *data;
   size_t len;
-  if (argc < 2 || napi_get_value_double(env, argv[0], &t) != napi_ok || get_bytes(env, argv[1], &data, &len) != 0)
-    return throw_error(env, "encodeIoData(tUs, data)");
+  if (argc < 2 || napi_get_value_double(env, argv[0], &t) != napi_ok || get_bytes(env, argv[1], &data, &len) != 0 ||
+      (argc >= 3 && napi_get_value_int32(env, argv[2], &dir) != napi_ok) || (dir != OMNISH_DIR_OUTPUT && dir != OMNISH_DIR_INPUT))
+    return throw_error(env, "encodeIoData(tUs, data, dir?)");
   uint8_t *buf = malloc(OMNISH_IODATA_PREFIX_MAX + len + 1);
   if (!buf) return throw_error(env, "out of memory");
   memcpy(buf + OMNISH_IODATA_PREFIX_MAX, data, len);
-  uint8_t *start = omnish_iodata_prefix(buf + OMNISH_IODATA_PREFIX_MAX, (uint64_t)t, len);
+  uint8_t *start = omnish_iodata_prefix(buf + OMNISH_IODATA_PREFIX_MAX, dir, (uint64_t)t, len);
   napi_value out;
   void *dst;
   napi_status s = napi_create_buffer_copy(env, (size_t)(buf + OMNISH_IODATA_PREFIX_MAX + len - start), start, &dst, &out);
@@ -589,11 +597,28 @@ static napi_value encode_gap(napi_env env, napi_callback_info info) {
   return s == napi_ok ? out : NULL;
 }
 
+static napi_value encode_resize(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  double t = 0;
+  uint32_t cols = 0, rows = 0;
+  if (argc < 3 || napi_get_value_double(env, argv[0], &t) != napi_ok || napi_get_value_uint32(env, argv[1], &cols) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &rows) != napi_ok)
+    return throw_error(env, "encodeResize(tUs, cols, rows)");
+  uint8_t buf[OMNISH_RESIZE_FRAME_MAX];
+  size_t n = omnish_resize_frame(buf, (uint64_t)t, cols, rows);
+  napi_value out;
+  void *dst;
+  return napi_create_buffer_copy(env, n, buf, &dst, &out) == napi_ok ? out : NULL;
+}
+
 napi_status relay_register(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"startRelay", NULL, start_relay, NULL, NULL, NULL, napi_default, NULL},
       {"encodeIoData", NULL, encode_iodata, NULL, NULL, NULL, napi_default, NULL},
       {"encodeGap", NULL, encode_gap, NULL, NULL, NULL, napi_default, NULL},
+      {"encodeResize", NULL, encode_resize, NULL, NULL, NULL, napi_default, NULL},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }
