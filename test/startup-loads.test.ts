@@ -13,8 +13,8 @@ import { OMNISH, ROOT, testEnv } from './helpers/term.js';
 
 const dir = useTestDir();
 
-/** What no plain CLI command needs: the LLM SDKs, the terminal emulator, the daemon's logger, secretlint, node-pty. */
-const HEAVY = /node_modules\/(@anthropic-ai\/sdk|openai|@xterm\/headless|pino|@secretlint|@lydell\/node-pty)\//;
+/** What no plain CLI command needs: the LLM SDKs, the terminal emulator, the daemon's logger, secretlint, node-pty, SQLite. */
+const HEAVY = /node_modules\/(@anthropic-ai\/sdk|openai|@xterm\/headless|pino|@secretlint|@lydell\/node-pty|better-sqlite3)\//;
 
 /**
  * Runs `omnish ARGS` with the recording preload.

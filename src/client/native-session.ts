@@ -66,6 +66,9 @@ export async function relaySession(s: RunningShell): Promise<void> {
   const sessionControl: SessionControl = {
     id: sessionId,
     integration: integrationLabel(integration),
+    get shellPid() {
+      return relay.pid;
+    },
     get paused() {
       return control.recorder?.isPaused ?? false;
     },

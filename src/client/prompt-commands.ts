@@ -3,6 +3,9 @@
  * output written straight to the raw terminal (LF becomes CR LF for text) and keys routed from the
  * interceptor. The CLI code loads on first use, so a shell that never runs `::` never pays for it.
  */
+import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { CommandIo, SessionControl } from '../commands/io.js';
 import { sanitizeText } from '../common/sanitize.js';
 import type { KeyRouter } from './intercept.js';
@@ -44,6 +47,38 @@ export function splitWords(line: string): string[] {
 }
 
 /**
+ * Commands that run at the prompt as a child `omnish NAME …` rather than in this process: they load
+ * what the relay must never hold (`search` opens SQLite: a binding, a file, memory for its cache).
+ */
+const CHILD_COMMANDS = new Set(['search']);
+
+/**
+ * Runs `omnish WORDS --color` as a child and hands its stdout and stderr to `text` as they come
+ * (omnish's own output, already sanitized). Resolves when it exits.
+ */
+function runChild(words: readonly string[], text: (s: string) => void, shellPid?: number): Promise<void> {
+  const bin = fileURLToPath(new URL('../../bin/omnish.js', import.meta.url));
+  const args = words.includes('--json') ? [...words] : [...words, '--color'];
+  // In the shell's directory, not the one omnish started in: `::search --here`, `--cwd .` mean where the user is.
+  let cwd: string | undefined;
+  try {
+    if (shellPid !== undefined) cwd = readlinkSync(`/proc/${shellPid}/cwd`);
+  } catch {
+    // No /proc (macOS) or the shell is gone: omnish's own directory.
+  }
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  child.stdout.setEncoding('utf8').on('data', text);
+  child.stderr.setEncoding('utf8').on('data', text);
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      text(`omnish: cannot run omnish ${words[0] ?? ''}: ${sanitizeText(err.message)}\n`);
+      resolve();
+    });
+    child.on('close', () => resolve());
+  });
+}
+
+/**
  * Runs `line` (without the `::` prefix) and writes everything to the terminal through `show`.
  * Never throws: a bug in a command is reported as one line and the session goes on.
  */
@@ -74,8 +109,12 @@ export async function runPromptCommand(
   };
   try {
     const words = line.length === 0 ? ['help'] : splitWords(line);
-    const { runCommand } = await import('../commands/cli.js');
-    await runCommand(words, io); // atPrompt: usage lines say ':: NAME'
+    if (CHILD_COMMANDS.has(words[0] ?? '')) {
+      await runChild(words, text, session?.shellPid);
+    } else {
+      const { runCommand } = await import('../commands/cli.js');
+      await runCommand(words, io); // atPrompt: usage lines say ':: NAME'
+    }
   } catch (err) {
     text(`omnish: ${sanitizeText((err as Error).message)}\n`);
   }

@@ -124,6 +124,7 @@ async function relaySession(s: RunningShell): Promise<void> {
   const sessionControl: SessionControl = {
     id: sessionId,
     integration: integrationLabel(integration),
+    shellPid: pty.pid,
     get paused() {
       return control.recorder?.isPaused ?? false;
     },

@@ -40,6 +40,8 @@ export interface SessionControl {
   readonly id: string;
   /** Shell integration state: 'bash', 'zsh', 'fish' or 'off: reason'. */
   readonly integration: string;
+  /** Process id of the wrapped shell (its /proc/PID/cwd is the directory the user is in). */
+  readonly shellPid?: number;
   /** True while recording is paused. */
   readonly paused: boolean;
   /** Stops recording; false when already paused. */

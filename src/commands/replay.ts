@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { StoreError, UsageError } from '../common/errors.js';
-import { readStream, RecordKind, SessionStore, STREAM_FILE, type StoredSession } from '../store/index.js';
+import { readCommandRecords, readStream, RecordKind, SessionStore, STREAM_FILE, type StoredSession } from '../store/index.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
@@ -17,6 +17,8 @@ export interface ReplayOptions {
   idleLimit: number;
   /** Wait between outputs (false: write everything at once, as into a pipe). */
   timed: boolean;
+  /** Start at this offset of the output byte stream (a command's outputStart), bytes; what comes before is skipped. */
+  fromOutput?: number;
 }
 
 /** Keyboard control during a replay on a terminal. */
@@ -56,9 +58,15 @@ async function waitWhilePaused(controls: Controls): Promise<void> {
 export async function replay(session: StoredSession, opts: ReplayOptions, write: (b: Buffer) => void, controls: Controls): Promise<{ torn: boolean; validBytes: number }> {
   const reader = readStream(join(session.dir, STREAM_FILE));
   let lastTUs: number | undefined;
+  let offset = 0; // output bytes before this record
+  const from = opts.fromOutput ?? 0;
   for (const rec of reader) {
     if (controls.quit) break;
     if (rec.kind !== RecordKind.Output) continue;
+    const start = offset;
+    offset += rec.data.length;
+    if (offset <= from) continue;
+    const data = start < from ? rec.data.subarray(from - start) : rec.data;
     if (opts.timed && lastTUs !== undefined) {
       const waitMs = Math.min((rec.tUs - lastTUs) / 1000, opts.idleLimit * 1000) / opts.speed;
       if (waitMs >= 1) await sleep(waitMs, controls);
@@ -66,7 +74,7 @@ export async function replay(session: StoredSession, opts: ReplayOptions, write:
       if (controls.quit) break;
     }
     lastTUs = rec.tUs;
-    write(rec.data);
+    write(data);
   }
   return controls.quit ? { torn: false, validBytes: 0 } : reader.end;
 }
@@ -83,13 +91,34 @@ function keyboard(out: CommandIo, controls: Controls): () => void {
   return out.rawKeys?.(onKey) ?? (() => {});
 }
 
-async function run(out: CommandIo, id: string, flags: { speed: string; idleLimit?: string }): Promise<void> {
+/** Options of `omnish replay`, as commander gives them. */
+export interface ReplayFlags {
+  speed: string;
+  idleLimit?: string;
+  /** Command number to start at (`omnish commands ID`). */
+  from?: string;
+}
+
+/** Where command `seq` of `session` starts in its output byte stream. @throws UsageError for an unknown seq */
+function commandStart(session: StoredSession, seq: string): number {
+  const n = Number(seq);
+  const record = readCommandRecords(session.dir).find((r) => r.seq === n);
+  if (!record) throw new UsageError(`session ${session.id} has no command ${seq} (see omnish commands ${session.id})`);
+  return record.outputStart;
+}
+
+/**
+ * Plays session `id` (a prefix) on `out`, from its start or from command `flags.from`.
+ * @throws UsageError for a bad id, option or seq; StoreError for a damaged stream
+ */
+export async function replaySession(out: CommandIo, id: string, flags: ReplayFlags): Promise<void> {
+  const session = new SessionStore().resolve(id);
   const opts: ReplayOptions = {
     speed: parsePositive('--speed', flags.speed),
     idleLimit: flags.idleLimit === undefined ? Infinity : parsePositive('--idle-limit', flags.idleLimit),
     timed: out.isTTY,
+    ...(flags.from !== undefined ? { fromOutput: commandStart(session, flags.from) } : {}),
   };
-  const session = new SessionStore().resolve(id);
   const controls: Controls = { paused: false, quit: false, wake: undefined };
   const release = opts.timed ? keyboard(out, controls) : () => {};
   // Inside a session (`::replay`), play on the alternate screen: q brings back the screen as it was.
@@ -108,7 +137,7 @@ async function run(out: CommandIo, id: string, flags: { speed: string; idleLimit
   }
 }
 
-export const replayCommand: CommandSpec<[string], { speed: string; idleLimit?: string }> = {
+export const replayCommand: CommandSpec<[string], ReplayFlags> = {
   name: 'replay',
   summary: 'play a recorded session with its original timing',
   usage: {
@@ -116,8 +145,9 @@ export const replayCommand: CommandSpec<[string], { speed: string; idleLimit?: s
     options: [
       { flags: '-s, --speed <factor>', description: 'playback speed factor', default: '1' },
       { flags: '-i, --idle-limit <seconds>', description: 'longest pause kept between outputs' },
+      { flags: '--from <seq>', description: 'start at command SEQ (omnish commands ID lists them); earlier output is skipped' },
     ],
     after: '\nOn a terminal: space pauses and resumes, q or Ctrl-C quits.\nInto a pipe or a file the output is written at once.\n',
   },
-  run: (io, [id], flags) => run(io, id, flags),
+  run: (io, [id], flags) => replaySession(io, id, flags),
 };

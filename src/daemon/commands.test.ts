@@ -197,3 +197,19 @@ describe('events', () => {
     expect(s.conn.sent).toEqual([]);
   });
 });
+
+describe('CommandTracker heads (the search index keeps a command\'s head and tail)', () => {
+  it('gives each command its first INDEX_HEAD_BYTES, whether C and D share a chunk or not', async () => {
+    const { CommandTracker } = await import('./commands.js');
+    const { INDEX_HEAD_BYTES } = await import('../search/text.js');
+    const t = new CommandTracker(NONCE);
+    const [small] = t.output(1, Buffer.from(command('echo hi', 'hi\r\n', 0)));
+    expect(small?.head.toString()).toBe('hi\r\n');
+    const big = 'x'.repeat(INDEX_HEAD_BYTES + 5000);
+    expect(t.output(2, Buffer.from(`${command('cat big', '', 0).split(mark('133;C'))[0]}${mark('133;C')}ab`))).toEqual([]);
+    const [done] = t.output(3, Buffer.from(`${big}${mark('133;D;0')}`));
+    expect(done?.head.length).toBe(INDEX_HEAD_BYTES);
+    expect(done?.head.subarray(0, 4).toString()).toBe('abxx');
+    expect(done?.output.subarray(-4).toString()).toBe('xxxx');
+  });
+});

@@ -6,12 +6,15 @@
  */
 import { MarkParser, type MarkEvent } from '../shell/marks.js';
 import type { CommandRecord } from '../store/index.js';
+import { INDEX_HEAD_BYTES } from '../search/text.js';
 
 /** A finished command with the end of its output, for the event detector. */
 export interface FinishedCommand {
   record: CommandRecord;
   /** The last (at most OUTPUT_TAIL_BYTES) bytes of the command's output, raw. */
   output: Buffer;
+  /** The first (at most INDEX_HEAD_BYTES) bytes of the command's output, raw: the search index keeps its head and tail. */
+  head: Buffer;
 }
 
 /** How much of a command's output the detector gets to see, bytes (its tail). */
@@ -83,12 +86,35 @@ export class OutputTail {
   }
 }
 
+/** The first INDEX_HEAD_BYTES bytes of a command's output from stream offset `start` on. */
+class OutputHead {
+  private readonly chunks: Buffer[] = [];
+  private held = 0;
+
+  constructor(private readonly start: number) {}
+
+  add(chunkStart: number, data: Uint8Array): void {
+    if (this.held >= INDEX_HEAD_BYTES) return;
+    const from = Math.max(0, this.start - chunkStart);
+    if (from >= data.length) return;
+    const piece = Buffer.from(data.subarray(from, from + INDEX_HEAD_BYTES - this.held));
+    this.chunks.push(piece);
+    this.held += piece.length;
+  }
+
+  /** The held bytes before stream offset `end`. */
+  bytes(end: number): Buffer {
+    return Buffer.concat(this.chunks).subarray(0, Math.max(0, end - this.start));
+  }
+}
+
 interface OpenCommand {
   startedAtUs: number;
   outputStart: number;
   command: string | null;
   cwd: string | null;
   altScreen: boolean;
+  head: OutputHead;
 }
 
 /**
@@ -106,6 +132,8 @@ export class CommandTracker {
   private open: OpenCommand | null = null;
   /** The session's newest output, from which a finished command's tail is read. */
   private readonly tail = new OutputTail();
+  /** The chunk whose marks are being applied (a command opened in it takes its head from it). */
+  private chunk: { base: number; data: Uint8Array } | null = null;
 
   /**
    * @param nonce the session's secret (SessionStart.nonce); marks without it are ignored
@@ -127,9 +155,12 @@ export class CommandTracker {
     this.offset = baseOffset + data.length;
     const events = this.parser.push(data, baseOffset);
     this.tail.add(baseOffset, data);
+    this.open?.head.add(baseOffset, data); // bytes past its end are cut off when read
     if (events.length === 0) return [];
     const done: FinishedCommand[] = [];
+    this.chunk = { base: baseOffset, data };
     for (const e of events) this.apply(e, tUs, done);
+    this.chunk = null;
     return done;
   }
 
@@ -148,7 +179,10 @@ export class CommandTracker {
         break;
       case 'C': {
         if (this.open) done.push(this.close(this.open, tUs, null, e.start));
-        this.open = { startedAtUs: tUs, outputStart: e.offset, command: this.command, cwd: this.cwd, altScreen: false };
+        // The chunk holding the C mark: its bytes after the mark start the new command's head.
+        const head = new OutputHead(e.offset);
+        if (this.chunk) head.add(this.chunk.base, this.chunk.data);
+        this.open = { startedAtUs: tUs, outputStart: e.offset, command: this.command, cwd: this.cwd, altScreen: false, head };
         this.command = null; // each command line names one command
         break;
       }
@@ -180,6 +214,6 @@ export class CommandTracker {
       outputEnd,
       altScreen: open.altScreen,
     };
-    return { record, output: this.tail.bytes(open.outputStart, outputEnd) };
+    return { record, output: this.tail.bytes(open.outputStart, outputEnd), head: open.head.bytes(outputEnd) };
   }
 }

@@ -19,6 +19,7 @@ describe('EventDetector', () => {
   const finished = (output: string, exitCode: number | null = 0, command: string | null = 'run') => ({
     record: { type: 'command' as const, seq: 7, command, cwd: null, startedAtUs: 1, endedAtUs: 2, exitCode, outputStart: 0, outputEnd: output.length, altScreen: false },
     output: Buffer.from(output),
+    head: Buffer.from(output),
   });
   const detector = new EventDetector(defaultConfig().events);
 

@@ -9,7 +9,7 @@ import { EXIT_ALREADY_RUNNING, pidAlive } from '../common/process.js';
 import { VERSION } from '../common/version.js';
 import { UsageError, isUserFacing } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
-import { SessionStore } from '../store/index.js';
+import { SessionStore, type RetentionReport } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock, lockHolderPid } from './lock.js';
 import { openLog, type DaemonLog, type Logger } from './log.js';
@@ -22,6 +22,8 @@ import { AutoExplainer } from './explain.js';
 import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
+import { IndexerThread } from './indexer-thread.js';
+import { indexPath } from '../search/index.js';
 import { startDetached } from '../control/autostart.js';
 
 /**
@@ -79,19 +81,26 @@ function llmHandlers(llm: LlmService): Pick<RequestHandlers, 'ask' | 'context'> 
   };
 }
 
+/** Applies the `[store]` limits and keeps the search index in step with what they deleted and cut. */
+function retain(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, dryRun = false): RetentionReport {
+  const report = sessions.retain(config.store, dryRun);
+  if (!dryRun) indexer.retained(report);
+  return report;
+}
+
 /** The `gc` request (`{ dryRun?: boolean }`): applies the `[store]` limits now and returns the RetentionReport. */
-function gcHandler(sessions: SessionManager, config: OmnishConfig): Pick<RequestHandlers, 'gc'> {
-  return { gc: (_state, params) => sessions.retain(config.store, params.dryRun === true) };
+function gcHandler(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread): Pick<RequestHandlers, 'gc'> {
+  return { gc: (_state, params) => retain(sessions, config, indexer, params.dryRun === true) };
 }
 
 /**
  * Applies the `[store]` limits now (before any client connects, so only ended sessions are there to
  * judge) and every RETENTION_INTERVAL_MS. The timer is unref'd: it never keeps the daemon alive.
  */
-function scheduleRetention(sessions: SessionManager, config: OmnishConfig, log: Logger): NodeJS.Timeout {
+function scheduleRetention(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, log: Logger): NodeJS.Timeout {
   const quietly = (): void => {
     try {
-      sessions.retain(config.store);
+      retain(sessions, config, indexer);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'retention failed');
     }
@@ -166,13 +175,18 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
   const store = new SessionStore(sessionsDir());
   const sessions = new SessionManager(store, log, config.events);
   sessions.sweepOrphans();
-  const retain = scheduleRetention(sessions, config, log);
+  // The search index: derived from the store, written off the recording's path (indexer.ts).
+  const indexer = new IndexerThread(indexPath(), store, log);
+  sessions.onCommand = (meta, finished) => indexer.add(meta, finished);
+  indexer.start(); // first: the retention run below tells it what it deleted and cut
+  const retention = scheduleRetention(sessions, config, indexer, log);
   const llm = new LlmService(store, config, log);
   reloader.attach({ llm, sessions });
   // This daemon's own table: every control method of the protocol, each with its handler.
   const handlers: RequestHandlers = {
     ...stateHandlers(),
-    ...gcHandler(sessions, config),
+    ...gcHandler(sessions, config, indexer),
+    'index-rebuild': () => indexer.rebuild(),
     ...llmHandlers(llm),
     ...doctorHandlers(config),
     ...configHandlers({ config, llm, sessions, log }, reloader),
@@ -208,9 +222,10 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     if (stopping) return;
     stopping = true;
     clearInterval(flusher);
-    clearInterval(retain);
+    clearInterval(retention);
     watcher.close();
     sessions.shutdown();
+    await indexer.close();
     await server.close();
     rmSync(socket, { force: true });
     rmSync(daemonPidPath(), { force: true });

@@ -80,6 +80,11 @@ export class SessionManager {
   private writeScheduled = false;
   /** Called for each event after it is stored and sent (auto-explanations hook in here). */
   onEvent: ((session: LiveSession, kind: string, record: FinishedCommand['record']) => void) | undefined;
+  /**
+   * Called for each command once its record is stored (the search index queues it here). Must
+   * return at once: it runs on the recording's path.
+   */
+  onCommand: ((meta: SessionMeta, finished: FinishedCommand) => void) | undefined;
 
   constructor(
     readonly store: SessionStore,
@@ -280,6 +285,7 @@ export class SessionManager {
     for (const finished of done) {
       try {
         handle.appendEvent(finished.record);
+        this.onCommand?.(handle.meta, finished);
         for (const event of this.detector.detect(finished)) {
           handle.appendEvent(event);
           const { type: _type, kind, ...data } = event;

@@ -298,6 +298,22 @@ export type ConfigReloadResult = {
   config: ConfigStatus;
 };
 
+/**
+ * Result of `index-rebuild`: the search index after the rebuild (src/daemon/indexer.ts IndexStatus,
+ * restated as the wire contract).
+ */
+export type IndexStatusResult = {
+  /** What the daemon's indexer is doing: 'ready' after a rebuild that worked; 'unavailable' without SQLite; 'failed' when the file cannot be used. */
+  state: 'starting' | 'ready' | 'catching-up' | 'rebuilding' | 'unavailable' | 'failed';
+  /** The index file. */
+  path: string;
+  /** Commands and sessions in the index. */
+  commands: number;
+  sessions: number;
+  /** Why search does not work (state unavailable or failed). */
+  problem?: string;
+};
+
 // ---------------------------------------------------------------- the map
 
 /** Every control method: method → { params, result }. */
@@ -312,6 +328,7 @@ export interface Requests {
   'config-get': { params: NoParams; result: ConfigTable };
   'config-set': { params: ConfigSetParams; result: ConfigSetResult };
   'config-reload': { params: NoParams; result: ConfigReloadResult };
+  'index-rebuild': { params: NoParams; result: IndexStatusResult };
 }
 
 /** A control method's name, e.g. 'status'. */
@@ -328,7 +345,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 export type UntrustedParams<M extends RequestMethod> = { readonly [K in keyof ParamsOf<M>]?: unknown } & Readonly<Record<string, unknown>>;
 
 /** Every method, in the order docs/protocol.md lists them. Typed so that a method missing here does not compile. */
-export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context'] as const satisfies readonly RequestMethod[];
+export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context', 'index-rebuild'] as const satisfies readonly RequestMethod[];
 
 // A method of Requests that REQUEST_METHODS lacks makes this `false` and the line below fail to compile.
 const _allListed: Exclude<RequestMethod, (typeof REQUEST_METHODS)[number]> extends never ? true : false = true;
