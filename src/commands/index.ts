@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./pause.js')).resumeCommand },
   { name: 'config', summary: 'show, change and check the configuration', synopsis: '',
     load: async () => (await import('./config.js')).configCommand },
-  { name: 'audit', summary: 'list every request sent to an LLM (when, backend, size, redactions, outcome)', synopsis: '[options]',
+  { name: 'audit', summary: 'list every request sent to an LLM and every omnish mcp tool call (when, to whom, size, redactions)', synopsis: '[options]',
     load: async () => (await import('./audit.js')).auditCommand },
   { name: 'index', summary: 'manage the search index (rebuild it from the store)', synopsis: '',
     load: async () => (await import('./search-index.js')).indexCommand },
