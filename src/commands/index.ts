@@ -21,6 +21,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./show.js')).showCommand },
   { name: 'search', summary: 'find recorded commands by words of their command line or output', synopsis: '[options] [query...]',
     load: async () => (await import('./search.js')).searchCommand },
+  { name: 'mcp', summary: 'serve the recorded sessions to AI clients over MCP (stdio; read-only, redacted, audited)', synopsis: '',
+    load: async () => (await import('./mcp.js')).mcpCommand },
   { name: 'replay', summary: 'play a recorded session with its original timing', synopsis: '[options] <id>',
     load: async () => (await import('./replay.js')).replayCommand },
   { name: 'export', summary: 'write a session as asciicast (asciinema) or a typescript (scriptreplay)', synopsis: '[options] <id>',
