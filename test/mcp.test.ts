@@ -7,7 +7,8 @@
  * poll with deadlines.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -186,6 +187,34 @@ describe('omnish mcp', () => {
     expect(listedAudit.status).toBe(0);
     expect(listedAudit.stdout).toContain('MCP tool calls (omnish mcp):');
     expect(listedAudit.stdout).toMatch(/omnish-test 1\.0\.0\s+search\s+\{"query":"deploy","limit":5\}\s+\d+\s+2\s+ok/);
+    t.write('exit\r');
+    await t.waitExit();
+  });
+
+  it('withholds a search snippet that lies inside a secret of its output (a line of a private key)', async () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileSync(join(dir.path, 'key.pem'), pem);
+    // A word of a line of the key's body: nothing on that line alone says "secret".
+    const body = pem.split('\n')[3]!;
+    const word = body.split(/[^A-Za-z0-9]/).sort((a, b) => b.length - a.length)[0]!;
+    expect(word.length).toBeGreaterThanOrEqual(10);
+    const t = dir.omnish({ args: [] });
+    await t.waitFor(PROMPT_READY, { timeoutMs: 15_000 });
+    await alone(t, `cat ${join(dir.path, 'key.pem')}`);
+    const [hit] = await waitUntil(() => {
+      const hits = localSearch([`"${word}"`]);
+      return hits?.length === 1 ? hits : undefined;
+    }, () => `local search: ${JSON.stringify(localSearch([`"${word}"`]))}`, 30_000);
+    expect(hit!.snippet).toContain(word); // local search shows the line (it is the user's own terminal)
+    const { client } = await connect();
+    const found = await call(client, 'search', { query: `"${word}"` });
+    expect(found.isError, found.text).toBe(false);
+    expect((JSON.parse(found.text) as { commands: Array<{ snippet: string }> }).commands).toMatchObject([{ snippet: '[REDACTED:snippet-withheld]' }]);
+    const output = await call(client, 'get_command_output', { seq: 1 });
+    expect(output.text).toContain('[REDACTED:private-key]');
+    for (const r of [found, output]) {
+      for (const line of pem.split('\n').slice(1, -2)) expect(r.text).not.toContain(line.slice(0, 24));
+    }
     t.write('exit\r');
     await t.waitExit();
   });

@@ -12,6 +12,7 @@ import { runSearch, type SearchHit } from '../search/index.js';
 import { readCommandRecords, readOutputRange, renderOutput, SessionStore, STREAM_FILE, type CommandRecord, type StoredSession } from '../store/index.js';
 import { pickSession } from './commands.js';
 import { cappedJson, lineWindow, RESULT_CHARS, redactFields, type ToolText } from './mcp-results.js';
+import { redactSnippets } from './mcp-snippets.js';
 import { openIndexForSearch, searchQuery, type SearchOptions } from './search.js';
 import { listSessions } from './sessions.js';
 import { MAX_RENDER_BYTES } from './show.js';
@@ -115,9 +116,9 @@ async function searchTool(ctx: ToolContext, words: string[], args: FilterArgs & 
   } finally {
     index.close();
   }
-  const fields = hits.flatMap((h) => [h.command, h.cwd, withSnippet ? h.snippet : null]);
-  const { texts } = await redactFields(fields, ctx.redact);
-  const items = hits.map((h, i) => ({ ...hitItem({ ...h, command: texts[3 * i]!, cwd: texts[3 * i + 1]!, snippet: texts[3 * i + 2] ?? '' }, withSnippet) }));
+  const { texts } = await redactFields(hits.flatMap((h) => [h.command, h.cwd]), ctx.redact);
+  const snippets = withSnippet ? await redactSnippets(ctx.store, hits, ctx.redact) : [];
+  const items = hits.map((h, i) => hitItem({ ...h, command: texts[2 * i]!, cwd: texts[2 * i + 1]!, snippet: snippets[i] ?? '' }, withSnippet));
   const extra = state === 'rebuilding' || state === 'catching-up' ? { note: 'omnishd is updating the search index: results may be incomplete' } : {};
   return cappedJson('commands', items, 'narrow the filters or ask for fewer with limit; get_command_output shows one command\'s output', extra);
 }
