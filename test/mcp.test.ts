@@ -231,6 +231,15 @@ describe('omnish mcp', () => {
     expect(stderr()).toContain('cannot write its audit log');
   });
 
+  it('answers with an error while config.toml does not load (its [redact] patterns would be missing)', async () => {
+    writeFileSync(join(dir.path, 'config.toml'), '[redact]\npatterns = "not a list"\n');
+    const { client } = await connect();
+    const r = await call(client, 'list_sessions');
+    expect(r).toMatchObject({ isError: true });
+    expect(r.text).toContain('config.toml does not load, so its [redact] settings are unknown');
+    expect(auditLines()).toMatchObject([{ kind: 'mcp', tool: 'list_sessions', outcome: expect.stringMatching(/^error: config\.toml does not load/) }]);
+  });
+
   it('stores hostile client names and arguments, and omnish audit prints them sanitized', async () => {
     const transport = new StdioClientTransport({ command: process.execPath, args: [OMNISH, 'mcp'], env: testEnv(dir.path), stderr: 'pipe' });
     const client = new Client({ name: 'evil\x1b]0;TITLE\x07', version: '\x9b6n' });
