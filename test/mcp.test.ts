@@ -19,6 +19,9 @@ import { OMNISH, PROMPT_READY, Term, testEnv, waitUntil } from './helpers/term.j
 
 const dir = useTestDir();
 
+/** A test that records a session under omnish and waits for omnishd to index it: generous, for a loaded machine. */
+const RECORDING_TIMEOUT_MS = 120_000;
+
 /** A GitHub token, planted in a command line and in outputs (secretlint's github rule finds it). */
 const SECRET = 'ghp_R7cQ2mXv9LkP4sTz1wYb8NfJ3hUd6GaE5oKi';
 /** Any 12 characters of it in a result would be a leak. */
@@ -85,7 +88,7 @@ describe('omnish mcp', () => {
     const local = await waitUntil(() => {
       const hits = localSearch([SECRET]);
       return hits?.length === 2 && localSearch(['wombat'])?.length === 1 ? hits : undefined;
-    }, () => `local search: ${JSON.stringify(localSearch([SECRET]))}`, 30_000);
+    }, () => `local search: ${JSON.stringify(localSearch([SECRET]))}`, 60_000);
     expect(local.map((h) => h.seq)).toEqual([4, 2]);
     expect(local[1]!.command).toContain(SECRET);
     const session = local[0]!.session;
@@ -189,7 +192,7 @@ describe('omnish mcp', () => {
     expect(listedAudit.stdout).toMatch(/omnish-test 1\.0\.0\s+search\s+\{"query":"deploy","limit":5\}\s+\d+\s+2\s+ok/);
     t.write('exit\r');
     await t.waitExit();
-  });
+  }, RECORDING_TIMEOUT_MS);
 
   it('withholds a search snippet that lies inside a secret of its output (a line of a private key)', async () => {
     const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -204,7 +207,7 @@ describe('omnish mcp', () => {
     const [hit] = await waitUntil(() => {
       const hits = localSearch([`"${word}"`]);
       return hits?.length === 1 ? hits : undefined;
-    }, () => `local search: ${JSON.stringify(localSearch([`"${word}"`]))}`, 30_000);
+    }, () => `local search: ${JSON.stringify(localSearch([`"${word}"`]))}`, 60_000);
     expect(hit!.snippet).toContain(word); // local search shows the line (it is the user's own terminal)
     const { client } = await connect();
     const found = await call(client, 'search', { query: `"${word}"` });
@@ -217,7 +220,7 @@ describe('omnish mcp', () => {
     }
     t.write('exit\r');
     await t.waitExit();
-  });
+  }, RECORDING_TIMEOUT_MS);
 
   it('answers nothing when its audit log cannot be written', async () => {
     // The audit log is a directory: appending fails.
