@@ -13,8 +13,8 @@ import { OMNISH, ROOT, testEnv } from './helpers/term.js';
 
 const dir = useTestDir();
 
-/** What no plain CLI command needs: the LLM SDKs, the terminal emulator, the daemon's logger, secretlint, node-pty, SQLite. */
-const HEAVY = /node_modules\/(@anthropic-ai\/sdk|openai|@xterm\/headless|pino|@secretlint|@lydell\/node-pty|better-sqlite3)\//;
+/** What no plain CLI command needs: the LLM SDKs, the terminal emulator, the daemon's logger, secretlint, node-pty, SQLite, the MCP SDK and zod. */
+const HEAVY = /node_modules\/(@anthropic-ai\/sdk|openai|@xterm\/headless|pino|@secretlint|@lydell\/node-pty|better-sqlite3|@modelcontextprotocol\/sdk|zod)\//;
 
 /**
  * Runs `omnish ARGS` with the recording preload.
@@ -78,6 +78,14 @@ describe('what an invocation loads', () => {
     expect(r.status, r.stderr).toBe(3); // no daemon in the test directory
     expect(commandModules(r.modules).filter((m) => /\/(sessions|ask|doctor|config|export|replay|show|daemon|help)\.js$/.test(m))).toEqual([]);
     expect(r.modules.filter((m) => HEAVY.test(m) || m === 'dist/client/main.js')).toEqual([]);
+  });
+
+  it('help mcp: the mcp command\'s own module, not its server, the MCP SDK or zod', () => {
+    const r = loadedBy(['help', 'mcp']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(commandModules(r.modules)).toContain('dist/commands/mcp.js');
+    expect(commandModules(r.modules).filter((m) => /\/mcp-/.test(m))).toEqual([]);
+    expect(r.modules.filter((m) => HEAVY.test(m))).toEqual([]);
   });
 
   it('a shell invocation (-c CMD) never loads the command table or the parser', () => {

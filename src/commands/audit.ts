@@ -1,13 +1,19 @@
-/** `omnish audit`: every request omnish sent to an LLM — when, why, to which backend, how much. */
+/**
+ * `omnish audit`: every request omnish sent to an LLM — when, why, to which backend, how much —
+ * and every tool call `omnish mcp` answered (which tool, with what, how much, what was redacted).
+ */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { auditPath, type AuditEntry } from '../store/audit.js';
+import { auditPath, type AuditEntry, type AuditLine, type McpAuditEntry } from '../store/audit.js';
 import { localTime, table } from './format.js';
 import type { CommandSpec } from './registry.js';
 
 /** One line of audit.jsonl (written by src/store/audit.ts). */
-type Entry = AuditEntry;
+type Entry = AuditLine;
+
+/** Longest ARGUMENTS cell, characters: the whole arguments are in --json. */
+const ARGS_CHARS = 60;
 
 /** Reads the audit log; a torn last line (crash mid-append) is skipped. */
 export function readAudit(path = auditPath()): Entry[] {
@@ -30,8 +36,15 @@ export function readAudit(path = auditPath()): Entry[] {
   return entries;
 }
 
-function render(entries: Entry[]): string {
-  if (entries.length === 0) return 'No LLM requests yet.\n';
+const isMcp = (e: Entry): e is McpAuditEntry => e.kind === 'mcp';
+
+/** The arguments of a tool call on one line, clipped to ARGS_CHARS. */
+function argumentsCell(args: Record<string, unknown>): string {
+  const text = Object.keys(args).length === 0 ? '-' : JSON.stringify(args);
+  return text.length > ARGS_CHARS ? `${text.slice(0, ARGS_CHARS - 1)}…` : text;
+}
+
+function renderLlm(entries: AuditEntry[]): string {
   const rows = entries.map((e) => [
     localTime(e.time),
     e.trigger,
@@ -44,9 +57,33 @@ function render(entries: Entry[]): string {
   return table(['TIME', 'TRIGGER', 'BACKEND', 'CHARS', 'REDACTED', 'TOKENS IN/OUT', 'OUTCOME'], rows);
 }
 
+function renderMcp(entries: McpAuditEntry[]): string {
+  const rows = entries.map((e) => [
+    localTime(e.time),
+    e.client ?? '-',
+    e.tool,
+    argumentsCell(e.arguments ?? {}),
+    String(e.bytes),
+    String((e.redactions ?? []).reduce((n, r) => n + r.count, 0)),
+    e.outcome,
+  ].map(sanitizeLine)); // the client's name, the tool and its arguments come from the MCP client
+  return table(['TIME', 'CLIENT', 'TOOL', 'ARGUMENTS', 'BYTES', 'REDACTED', 'OUTCOME'], rows);
+}
+
+/** The LLM requests, then the MCP tool calls under a heading of their own (each table only when it has rows). */
+function render(entries: Entry[]): string {
+  if (entries.length === 0) return 'No LLM requests or MCP tool calls yet.\n';
+  const llm = entries.filter((e): e is AuditEntry => !isMcp(e));
+  const mcp = entries.filter(isMcp);
+  const parts: string[] = [];
+  if (llm.length > 0) parts.push(renderLlm(llm));
+  if (mcp.length > 0) parts.push(`MCP tool calls (omnish mcp):\n${renderMcp(mcp)}`);
+  return parts.join('\n');
+}
+
 export const auditCommand: CommandSpec<[], { json?: boolean; last?: string }> = {
   name: 'audit',
-  summary: 'list every request sent to an LLM (when, backend, size, redactions, outcome)',
+  summary: 'list every request sent to an LLM and every omnish mcp tool call (when, to whom, size, redactions)',
   usage: {
     options: [
       { flags: '--json', description: 'print the entries as a JSON array' },

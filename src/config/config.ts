@@ -40,7 +40,7 @@ export interface OmnishConfig {
   llm: LlmConfig;
   /** Retention of recorded sessions (src/store/retention.ts, docs/store-format.md "Retention"). */
   store: StoreConfig;
-  /** The user's additions to secret redaction (src/llm/redact.ts, docs/context.md "Redaction"). */
+  /** The user's additions to secret redaction (src/redact/redact.ts, docs/context.md "Redaction"). */
   redact: RedactConfig;
 }
 

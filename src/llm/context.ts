@@ -14,7 +14,7 @@ import {
 } from './context-read.js';
 import { CHARS_PER_TOKEN, approxTokens, byPriority, clip, fitBudget, type Lines, type Ranked } from './context-select.js';
 import { SESSION_CLOSE, sessionData, systemPrompt, type Purpose } from './prompt.js';
-import { countMarkers, redact, type RedactOptions, type Redaction } from './redact.js';
+import { countMarkers, redact, type RedactOptions, type Redaction } from '../redact/redact.js';
 
 export type { SessionChoice } from './context-read.js';
 

@@ -1,14 +1,16 @@
 /**
- * The audit log: one JSON line per request sent to an LLM, in `<stateDir>/audit.jsonl` (0600), so
- * the user can check what left the machine, when, and to whom. `omnish audit` reads it.
+ * The audit log: one JSON line per request sent to an LLM and per tool call answered by
+ * `omnish mcp`, in `<stateDir>/audit.jsonl` (0600), so the user can check what left the machine,
+ * when, and to whom. `omnish audit` reads it.
  */
 import { appendFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../common/fs.js';
 import { stateDir } from '../common/paths.js';
 
-/** One request to an LLM. */
+/** One request to an LLM (lines without a `kind`: every line written before MCP calls were logged). */
 export interface AuditEntry {
+  kind?: 'llm';
   /** When the request started, ISO 8601 UTC. */
   time: string;
   /** 'ask' (the user asked), 'auto' (an auto-explanation) or 'doctor' (omnish doctor's 1-token check). */
@@ -31,13 +33,36 @@ export interface AuditEntry {
   durationMs: number;
 }
 
+/** One tool call answered by `omnish mcp` (src/commands/mcp.ts): what an AI client read. */
+export interface McpAuditEntry {
+  kind: 'mcp';
+  /** When the call arrived, ISO 8601 UTC. */
+  time: string;
+  /** The MCP client's name and version as it introduced itself (`claude-code 1.2.3`), null if it did not. */
+  client: string | null;
+  /** The tool called (`search`, `get_command_output`, ...) and its arguments as the client sent them. */
+  tool: string;
+  arguments: Record<string, unknown>;
+  /** UTF-8 bytes of the result's text sent back (after redaction and caps). */
+  bytes: number;
+  /** Secrets replaced in the result, by kind. */
+  redactions: Array<{ kind: string; count: number }>;
+  /** 'ok', 'truncated' (a cap cut the result), or 'error: <one line>'. */
+  outcome: string;
+  /** Wall time of the call, ms. */
+  durationMs: number;
+}
+
+/** A line of the audit log. */
+export type AuditLine = AuditEntry | McpAuditEntry;
+
 /** Path of the audit log. */
 export function auditPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateDir(env), 'audit.jsonl');
 }
 
 /** Appends an entry (synchronously: an audit line must not be lost to a crash right after). */
-export function appendAudit(entry: AuditEntry, path = auditPath()): void {
+export function appendAudit(entry: AuditLine, path = auditPath()): void {
   makeDirs(dirname(path), 0o700);
   appendFileSync(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
 }
