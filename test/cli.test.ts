@@ -2,6 +2,7 @@
  * The command line as a user meets it: --version, --help everywhere, init, and one clear line for
  * bad input.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,17 @@ import { OMNISH, ROOT, Term, testEnv } from './helpers/term.js';
 const dir = useTestDir();
 
 describe('omnish CLI', () => {
+  it('a reader that goes away ends the command quietly (exit 141, no stack trace)', async () => {
+    // The pipe's read end is closed before omnish writes, so its first write gets EPIPE.
+    const child = spawn(process.execPath, [OMNISH, 'search', '--help'], { env: testEnv(dir.path), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(141);
+  });
+
   it('--version prints the package version', () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const r = omnish(dir.path, ['--version']);

@@ -50,8 +50,23 @@ export interface SessionControl {
   resume(): boolean;
 }
 
+/**
+ * A reader that went away (`omnish sessions | head`) ends the command quietly, as in cat or ls:
+ * no stack trace for EPIPE, exit status 141 (128 + SIGPIPE, what a shell reports for them).
+ */
+function quietOnEpipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(141);
+      throw err;
+    });
+  }
+}
+
 /** The CommandIo of the command line: stdout, stderr, exit status in process.exitCode (no keyboard). */
 export function processIo(): CommandIo {
+  quietOnEpipe();
   return {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
