@@ -5,10 +5,9 @@
  * indexed text redacted: the text the index holds, rebuilt from the store (head and tail, as
  * src/search/from-store.ts builds it), one pass over each session's stream file.
  */
-import { join } from 'node:path';
 import { redact, type RedactOptions } from '../redact/redact.js';
-import { indexedCommand, indexedRanges, type SearchHit } from '../search/index.js';
-import { readCommandRecords, STREAM_FILE, visitOutputRanges, type OutputSpan, type SessionStore, type StoredSession } from '../store/index.js';
+import { sessionCommands, type SearchHit } from '../search/index.js';
+import type { SessionStore, StoredSession } from '../store/index.js';
 
 /** What stands for a snippet that lies inside a secret of its output (or that cannot be checked). */
 export const WITHHELD = '[REDACTED:snippet-withheld]';
@@ -21,20 +20,7 @@ const CHECK_CHARS = 4 * 1024 * 1024;
 
 /** The indexed text of the commands `seqs` of `session`, by seq. */
 function indexedTexts(session: StoredSession, seqs: ReadonlySet<number>): Map<number, string> {
-  const records = readCommandRecords(session.dir).filter((r) => seqs.has(r.seq));
-  const spans: OutputSpan[] = [];
-  let last = 0;
-  for (const r of records) {
-    const { head, tail } = indexedRanges(r.outputStart, r.outputEnd);
-    // Sorted and disjoint, as visitOutputRanges needs (records are in stream order).
-    const h = { start: Math.max(head[0], last), end: Math.max(head[1], last) };
-    const t = { start: Math.max(tail[0], h.end), end: Math.max(tail[1], h.end) };
-    spans.push(h, t);
-    last = t.end;
-  }
-  const pieces: Buffer[][] = spans.map(() => []);
-  visitOutputRanges(join(session.dir, STREAM_FILE), spans, { cols: session.cols, rows: session.rows }, (i, piece) => pieces[i]?.push(piece));
-  return new Map(records.map((r, i) => [r.seq, indexedCommand(session, r, Buffer.concat(pieces[2 * i] ?? []), Buffer.concat(pieces[2 * i + 1] ?? [])).text]));
+  return new Map(sessionCommands(session, seqs).map((c) => [c.seq, c.text]));
 }
 
 /** The snippet's text without the ellipses makeSnippet adds where it cut a long line. */

@@ -43,11 +43,13 @@ export function indexedCommand(session: SessionInfo, record: CommandRecord, head
 }
 
 /**
- * The index rows of the commands of `session` whose seq is above `afterSeq`, read from its files.
+ * The index rows of the commands of `session` whose seq is above `afterSeq` (or, given a set,
+ * whose seq is in it), read from its files in one pass over the stream.
  * @throws StoreError when events.jsonl or stream.bin cannot be read
  */
-export function sessionCommands(session: StoredSession, afterSeq = 0): IndexedCommand[] {
-  const records = readCommandRecords(session.dir).filter((r) => r.seq > afterSeq);
+export function sessionCommands(session: StoredSession, which: number | ReadonlySet<number> = 0): IndexedCommand[] {
+  const wanted = typeof which === 'number' ? (seq: number) => seq > which : (seq: number) => which.has(seq);
+  const records = readCommandRecords(session.dir).filter((r) => wanted(r.seq));
   if (records.length === 0) return [];
   const spans: OutputSpan[] = [];
   let last = 0;
