@@ -6,7 +6,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { UsageError } from '../common/errors.js';
-import { ROWIDS_PER_MS, type SearchIndex } from './db.js';
+import { ROWIDS_PER_MS, type IndexedCommand, type SearchIndex } from './db.js';
 import type { SearchQuery } from './filters.js';
 import type { SqlValue } from './sqlite.js';
 
@@ -16,24 +16,11 @@ export const MAX_LIMIT = 1000;
 /** Longest snippet, characters. */
 export const SNIPPET_CHARS = 160;
 
-/** One command found. */
-export interface SearchHit {
-  /** Session id; with `seq`, what `omnish show ID:SEQ` opens. */
-  session: string;
-  seq: number;
-  host: string;
-  shell: string;
-  cwd: string | null;
-  command: string | null;
-  exitCode: number | null;
-  /** Wall-clock start and end, ms since the epoch. */
-  startedAtMs: number;
-  endedAtMs: number;
-  /** Bytes of output recorded; `omittedBytes` of them, between head and tail, are not indexed. */
-  outputBytes: number;
-  omittedBytes: number;
-  /** True if it ran a full-screen program. */
-  altScreen: boolean;
+/**
+ * One command found: its index row (db.ts IndexedCommand, `session` and `seq` being what
+ * `omnish show ID:SEQ` opens) without the text, and where the query matched.
+ */
+export interface SearchHit extends Omit<IndexedCommand, 'text'> {
   /** One line of its indexed output: around the first match, else its first line ('' for none). */
   snippet: string;
   /** [start, end) character offsets of the matches in `snippet`. */
