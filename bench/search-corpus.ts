@@ -5,18 +5,7 @@
  * the per-command cap matters as it does in life.
  */
 import { SessionStore, type SessionHandle } from '../src/store/index.js';
-
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from './textfile.js';
 
 const WORDS = ('config server client request response handler module package build cache index parser token stream buffer socket ' +
   'session worker thread queue render layout schema migration database query record session user account payment invoice order ' +

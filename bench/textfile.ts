@@ -1,8 +1,8 @@
 /** The text that `cat` prints in the throughput test: the same bytes on every run and machine. */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
-/** A small deterministic PRNG (mulberry32) so every run cats the same text. */
-function prng(seed: number): () => number {
+/** A small deterministic PRNG (mulberry32): the same numbers for a seed on every run and machine. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -18,12 +18,10 @@ import { Notices } from './notices.js';
 import { runPromptCommand } from './prompt-commands.js';
 import type { ExitStatus } from './pty.js';
 import type { Recorder } from './recorder.js';
-import { DeferredSink, END_WAIT_MS, exitCodeOf, type RelayFault } from './relay.js';
+import { DeferredSink, exitCodeOf, shellEnd, type RelayFault } from './relay.js';
 import { RECORDER_DRAIN_MS, RECORDER_STALL_MS } from './record-limits.js';
 import { FAULT_LABEL, integrationLabel, reasonOf, startRecorder } from './session-parts.js';
 
-/** The status reported when output ended and the shell did not exit within END_WAIT_MS: hung up. */
-const HUNG_UP: ExitStatus = { exitCode: 1, signal: 1 };
 
 /** A session whose shell runs under the native relay (native-start.ts). */
 export interface RunningShell {
@@ -129,16 +127,7 @@ function waitForEnd(
   side: { prompt: () => PromptSide | undefined; fault: (what: RelayFault, err: unknown) => void },
 ): Promise<ExitStatus> {
   return new Promise((resolve) => {
-    let status: ExitStatus | undefined;
-    let outputEnded = false;
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = (final: ExitStatus): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(final);
-    };
+    const end = shellEnd(() => relay.kill(1), resolve);
     events.listen((ev) => {
       try {
         switch (ev.type) {
@@ -155,18 +144,10 @@ function waitForEnd(
             side.fault('recording', new Error(ev.message));
             return;
           case 'exit':
-            status = ev.signal ? { exitCode: ev.exitCode, signal: ev.signal } : { exitCode: ev.exitCode };
-            if (outputEnded) finish(status);
-            else timer ??= setTimeout(() => finish(status!), END_WAIT_MS);
+            end.exited(ev.signal ? { exitCode: ev.exitCode, signal: ev.signal } : { exitCode: ev.exitCode });
             return;
           case 'outputEnd':
-            outputEnded = true;
-            if (status) return finish(status);
-            clearTimeout(timer);
-            timer = setTimeout(() => {
-              relay.kill(1);
-              finish(HUNG_UP);
-            }, END_WAIT_MS);
+            end.outputEnded();
             return;
           default:
             return; // outletClosed: the socket's own close starts the reconnect; terminalGone: SIGHUP follows

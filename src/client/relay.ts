@@ -103,37 +103,65 @@ export function runRelay(io: RelayIo): Promise<ExitStatus> {
   });
 
   return new Promise((resolve) => {
-    let status: ExitStatus | undefined;
-    let ended = pty.onEnd === undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = (final: ExitStatus): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      const t = microsSince(origin);
-      try {
-        for (const sink of sinks) sink.end(final, t);
-      } catch (err) {
-        fault('recording', err);
-      }
-      resolve(final);
-    };
-    pty.onExit((s) => {
+    // A pty with no end-of-output event: the exit alone ends the session.
+    const end = shellEnd(
+      () => pty.kill('SIGHUP'),
+      (final) => {
+        const t = microsSince(origin);
+        try {
+          for (const sink of sinks) sink.end(final, t);
+        } catch (err) {
+          fault('recording', err);
+        }
+        resolve(final);
+      },
+      pty.onEnd === undefined,
+    );
+    pty.onExit((s) => end.exited(s));
+    pty.onEnd?.(() => end.outputEnded());
+  });
+}
+
+/** What {@link shellEnd} is told: the shell exited, or its output ended. */
+export interface ShellEnd {
+  exited(status: ExitStatus): void;
+  outputEnded(): void;
+}
+
+/**
+ * The end of a session, whichever relay runs it: once the shell has exited and its output has
+ * ended, `finish` gets the status (once). Each waits at most END_WAIT_MS for the other: an exit
+ * whose output does not end (a background job holds the pty) finishes after it; output that ends
+ * while the shell runs on is a hang-up: `hangUp()` (SIGHUP for the shell), then HUNG_UP.
+ * @param exitAlone true when there is no end-of-output to wait for: the exit finishes at once
+ */
+export function shellEnd(hangUp: () => void, finish: (status: ExitStatus) => void, exitAlone = false): ShellEnd {
+  let status: ExitStatus | undefined;
+  let ended = exitAlone;
+  let timer: NodeJS.Timeout | undefined;
+  let done = false;
+  const end = (final: ExitStatus): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    finish(final);
+  };
+  return {
+    exited(s) {
       status = s;
-      if (ended) finish(s);
-      else timer ??= setTimeout(() => finish(s), END_WAIT_MS);
-    });
-    pty.onEnd?.(() => {
+      if (ended) end(s);
+      else timer ??= setTimeout(() => end(s), END_WAIT_MS);
+    },
+    outputEnded() {
       ended = true;
-      if (status) return finish(status);
+      if (status) return end(status);
       clearTimeout(timer);
       timer = setTimeout(() => {
-        pty.kill('SIGHUP');
-        finish(HUNG_UP);
+        hangUp();
+        end(HUNG_UP);
       }, END_WAIT_MS);
-    });
-  });
+    },
+  };
 }
 
 /** What the terminal shows for `data`: the output filter's result, or `data` itself once the filter failed. */
