@@ -38,7 +38,12 @@ describe('hostile terminal output', () => {
     const figures = `client ${mib(run.client.baseline)} → peak ${mib(run.client.peak)}; daemon ${mib(run.daemon.baseline)} → peak ${mib(run.daemon.peak)}, after ${mib(run.daemon.after)}; ${run.term.bytes} bytes in ${run.seconds.toFixed(1)} s`;
     console.log(`hostile output: ${figures}`);
 
-    expect(run.store).toEqual({ termBytes: run.term.bytes, storedBytes: run.term.bytes, gaps: 0, lostBytes: 0, firstDifference: -1 });
+    // The native relay keeps up with a daemon whose heap is capped; the JavaScript relay at full
+    // speed can leave it more than the 8 MiB cap behind, and then what is dropped is a gap, by
+    // design: every byte is then either stored, in place, or counted by a gap.
+    const lost = run.store.lostBytes;
+    if (process.env.OMNISH_RELAY !== 'js') expect(run.store.gaps, 'gaps on the native relay').toBe(0);
+    expect(run.store).toEqual({ termBytes: run.term.bytes, storedBytes: run.term.bytes - lost, gaps: run.store.gaps, lostBytes: lost, firstDifference: -1 });
     expect(run.client.peak - run.client.baseline, figures).toBeLessThan(CLIENT_GROWTH);
     expect(run.daemon.peak - run.daemon.baseline, figures).toBeLessThan(DAEMON_GROWTH);
 
@@ -48,16 +53,22 @@ describe('hostile terminal output', () => {
     expect(records.map((r) => r.command)).toEqual(typed.map((c, k) => `${c.cmd}; printf '%s:%s\\n' END${k} 42`));
     expect(records.map((r) => r.exitCode)).toEqual(typed.map(() => 0));
     const size = (k: number): number => records[k]!.outputEnd - records[k]!.outputStart;
+    /** A command's recorded size: exactly `bytes`, less at most what gaps dropped. */
+    const sized = (k: number, bytes: number): void => {
+      if (lost === 0) return void expect(size(k)).toBe(bytes);
+      expect(size(k)).toBeGreaterThanOrEqual(bytes - lost);
+      expect(size(k)).toBeLessThanOrEqual(bytes);
+    };
     const endLine = (k: number): number => `END${k}:42\r\n`.length;
     // The pty turns each \n into \r\n: the ranges are exactly each command's output.
-    expect(size(0)).toBe('\x1b]133;A;'.length + SIZES.osc + endLine(0));
-    expect(size(1)).toBe(SIZES.yes * 1.5 + endLine(1));
+    sized(0, '\x1b]133;A;'.length + SIZES.osc + endLine(0));
+    sized(1, SIZES.yes * 1.5 + endLine(1));
     let seqBytes = 0;
     for (let n = 1; n <= SIZES.lines; n++) seqBytes += String(n).length + 2;
-    expect(size(3)).toBe(seqBytes + endLine(3));
-    expect(size(4)).toBe('after-42\r\n'.length + endLine(4));
+    sized(3, seqBytes + endLine(3));
+    sized(4, 'after-42\r\n'.length + endLine(4));
     // Random bytes may hold an ONLCR-doubled \n anywhere: only the lower bound is exact.
-    expect(size(2)).toBeGreaterThanOrEqual(SIZES.random + endLine(2));
+    expect(size(2)).toBeGreaterThanOrEqual(SIZES.random + endLine(2) - lost);
 
     expect(run.context.approxTokens).toBeLessThanOrEqual(run.context.maxTokens);
     expect(run.context.user).toContain('after-42');

@@ -108,6 +108,7 @@ export function compareWithStore(session: StoredSession, termOut: string): Store
       if (r.kind === RecordKind.Gap) {
         gaps++;
         lost += r.lostBytes;
+        at += r.lostBytes; // the terminal had them, where the gap stands
         continue;
       }
       if (r.kind !== RecordKind.Output) continue;
