@@ -2,7 +2,7 @@
  * Fuzzing omnishd's socket (issue 13, docs/reliability.md): hostile connections of every family in
  * test/fuzz/attacks.ts, before and after a valid handshake, 1 to 4 at once, against the real
  * daemon; then 1,000 connections that never say Hello. Throughout, a separate process asks
- * `status` every 100 ms (each answer within 1 s) and a live session streams output; at the end the
+ * `status` every 100 ms (each answer within 3 s here, 1 s in `npm run fuzz`) and a live session streams output; at the end the
  * store holds that output byte for byte and the daemon's memory is back near its baseline.
  *
  * Bounded for the suite, with a fixed seed; a failure prints the seed and how to rerun it.
@@ -24,8 +24,10 @@ const dir = useTestDir();
 const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
 
 describe('fuzzing the daemon socket', () => {
-  it(`${RUNS} hostile cases (seed ${SEED}) and ${IDLE} idle connections: omnishd stays up, answers status within 1 s, records the live session byte for byte`, { timeout: 180_000 }, async () => {
-    const rig = await FuzzRig.start(dir.path, { daemonEnv: SUITE_MEMORY_ENV });
+  it(`${RUNS} hostile cases (seed ${SEED}) and ${IDLE} idle connections: omnishd stays up, answers status within 3 s, records the live session byte for byte`, { timeout: 180_000 }, async () => {
+    // In the suite other test files share the two cores: 3 s there; `npm run fuzz` holds omnishd
+    // to STATUS_DEADLINE_MS (1 s) on a machine of its own (docs/reliability.md).
+    const rig = await FuzzRig.start(dir.path, { daemonEnv: SUITE_MEMORY_ENV, statusDeadlineMs: 3000 });
     try {
       await fc.assert(fc.asyncProperty(fuzzCase, (attacks) => rig.runCase(attacks)), { seed: SEED, numRuns: RUNS, endOnFailure: true });
       await rig.idleConnections(IDLE);

@@ -81,11 +81,14 @@ export class StatusProbe {
   readonly failures: string[] = [];
   /** The daemon's open connections at the last answer (the probe's own included). */
   connections = Number.NaN;
+  /** An answer later than this is a failure, ms. */
+  readonly deadline: number;
   private readonly child: ChildProcess;
   private readonly exited: Promise<void>;
 
   /** @param intervalMs how often to ask; @param deadlineMs an answer later than this is a failure (both ms) */
   constructor(socket: string, token: string, intervalMs = PROBE_INTERVAL_MS, private readonly deadlineMs = STATUS_DEADLINE_MS) {
+    this.deadline = deadlineMs;
     this.child = spawn(process.execPath, [join(ROOT, 'test', 'fuzz', 'probe.mjs'), socket, token, String(intervalMs), String(deadlineMs)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -220,13 +223,19 @@ export class FuzzRig {
    * @param opts.daemonEnv - added to the daemon's environment (e.g. NODE_OPTIONS to look into its memory)
    * @param opts.config - the text of the daemon's config.toml (default: none, the defaults)
    */
-  static async start(dir: string, opts: { daemonEnv?: Record<string, string>; config?: string } = {}): Promise<FuzzRig> {
+  /**
+   * @param opts.statusDeadlineMs how late a `status` answer may be (default STATUS_DEADLINE_MS)
+   */
+  static async start(
+    dir: string,
+    opts: { daemonEnv?: Record<string, string>; config?: string; statusDeadlineMs?: number } = {},
+  ): Promise<FuzzRig> {
     if (opts.config !== undefined) writeFileSync(testEnv(dir).OMNISH_CONFIG!, opts.config);
     startDaemon(dir, { env: testEnv(dir, opts.daemonEnv) });
     const pid = await waitDaemon(dir);
     const socket = daemonSocket(dir);
     const token = daemonToken(dir);
-    const probe = new StatusProbe(socket, token);
+    const probe = new StatusProbe(socket, token, PROBE_INTERVAL_MS, opts.statusDeadlineMs ?? STATUS_DEADLINE_MS);
     const live = await LiveSession.open(socket, token);
     await warmUp(socket, token);
     await probe.answered(3);
@@ -249,7 +258,7 @@ export class FuzzRig {
       throw new FuzzFailure(`omnishd (pid ${this.pid}) is gone after ${context}; its log ends: ${this.logTail()}`);
     }
     if (this.live.lost) throw new FuzzFailure(`${this.live.lost}, after ${context}`);
-    if (this.probe.failures.length > 0) throw new FuzzFailure(`status was not answered within ${STATUS_DEADLINE_MS} ms during ${context}: ${this.probe.failures.join('; ')}`);
+    if (this.probe.failures.length > 0) throw new FuzzFailure(`status was not answered within ${this.probe.deadline} ms during ${context}: ${this.probe.failures.join('; ')}`);
   }
 
   /**
