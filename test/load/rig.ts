@@ -129,7 +129,7 @@ export function compareWithStore(session: StoredSession, termOut: string): Store
     }
     let termBytes = at;
     for (let n = readSync(fd, mine, 0, mine.length, termBytes); n > 0; n = readSync(fd, mine, 0, mine.length, termBytes)) termBytes += n;
-    if (firstDifference < 0 && termBytes !== stored) firstDifference = Math.min(termBytes, stored);
+    if (firstDifference < 0 && termBytes !== stored + lost) firstDifference = Math.min(termBytes, stored + lost);
     return { termBytes, storedBytes: stored, gaps, lostBytes: lost, firstDifference };
   } finally {
     closeSync(fd);
