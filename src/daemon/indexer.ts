@@ -30,6 +30,8 @@ export const FLUSH_DELAY_MS = 250;
 const RETRY_MS = 1000;
 /** Longest run of indexing work before the event loop gets a turn, ms. */
 const SLICE_MS = 20;
+/** A catch-up that added at least this share of the index's rows merges it afterwards (SearchIndex.compact). */
+const COMPACT_SHARE = 0.25;
 /** Most bytes of output held in the queue; past it, commands are dropped and read back from the store later. */
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
@@ -237,7 +239,26 @@ export class Indexer {
       }
       await yieldToLoop();
     }
-    this.log.info({ added, removedSessions: gone.length, ms: Math.round(performance.now() - started) }, 'search index caught up');
+    const freed = this.compactAfter(index, added, seqs.size, gone.length);
+    this.log.info({ added, removedSessions: gone.length, freedBytes: freed, ms: Math.round(performance.now() - started) }, 'search index caught up');
+  }
+
+  /**
+   * After a catch-up: merges the index when the catch-up added a good part of it (a rebuild, a
+   * long time away) and gives free pages back when anything changed. Live commands are left to
+   * FTS5's automerge: merging the whole index costs in proportion to its size.
+   * @returns bytes freed
+   */
+  private compactAfter(index: SearchIndex, added: number, sessionsBefore: number, removedSessions: number): number {
+    if (added === 0 && removedSessions === 0) return 0;
+    try {
+      const rows = index.counts().commands;
+      return index.compact({ merge: added >= COMPACT_SHARE * rows || sessionsBefore === 0 });
+    } catch (err) {
+      if (isCorruption(err)) throw err;
+      this.log.warn({ err: (err as Error).message }, 'cannot compact the search index');
+      return 0;
+    }
   }
 
   /** Retention deleted and cut sessions: their commands leave the index, a cut session is indexed again. */
@@ -246,8 +267,10 @@ export class Indexer {
     const evicted = report.evicted.map((e) => e.id);
     if (evicted.length === 0 && report.trimmed.length === 0) return;
     void this.run(this.state === 'starting' ? 'starting' : 'ready', async () => {
-      this.index?.removeSessions(evicted);
+      const index = this.index;
+      const removed = index?.removeSessions(evicted) ?? 0;
       await this.catchUp();
+      if (removed > 0 && index === this.index && index) index.compact({ merge: false });
     });
   }
 
