@@ -9,7 +9,7 @@ import { OmnishError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import {
   indexPath, IndexCorruptError, parseDir, parseExit, parseLimit, parseSessionPrefix, parseWhen, runSearch, SearchIndex,
-  SqliteUnavailableError, type SearchHit, type SearchQuery,
+  loadBinding, SqliteUnavailableError, type SearchHit, type SearchQuery,
 } from '../search/index.js';
 import { shortDuration, localTime, tildify } from './format.js';
 import type { CommandIo } from './io.js';
@@ -56,6 +56,13 @@ export function searchQuery(words: readonly string[], opts: SearchOptions, now =
  */
 export async function openIndexForSearch(path = indexPath()): Promise<SearchIndex> {
   if (!existsSync(path)) {
+    // Without SQLite there never will be one: say that, not "not yet".
+    try {
+      await loadBinding();
+    } catch (err) {
+      if (err instanceof SqliteUnavailableError) throw new OmnishError(err.message, { cause: err });
+      throw err;
+    }
     throw new OmnishError(`no search index at ${path} yet: omnishd builds it as it records (omnish index rebuild builds it from the store now)`);
   }
   try {

@@ -201,6 +201,7 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     connections: () => holder.server?.connections.size ?? 0,
     defaultBackend: () => config.llm.default ?? 'auto',
     config: () => reloader.status(),
+    index: () => indexer.status(),
   };
   const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, handlers, token, log));
   holder.server = server;

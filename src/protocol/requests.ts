@@ -147,6 +147,8 @@ export type StatusResult = {
   sessions: LiveSessionStatus[];
   /** The configuration in force and whether the file loads; absent from an omnishd older than the field. */
   config?: ConfigStatus;
+  /** The search index: what the indexer is doing, and how much it holds; absent from an omnishd older than the field. */
+  index?: IndexStatusResult;
 };
 
 /** One stored session, as `sessions` lists it (the store's StoredSession with `active` as the daemon knows it). */
