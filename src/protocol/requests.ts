@@ -224,6 +224,11 @@ export type GcResult = {
   totalBytesAfter: number;
   /** Sessions that could not be deleted or cut, and why; the rest of the run went on. */
   errors: Array<{ id: SessionId; message: string }>;
+  /**
+   * Threads deleted (or, for a dry run, that would be): `session` their session is gone, `age` not
+   * updated for max_age_days. Absent from an omnishd older than the field.
+   */
+  threads?: Array<{ id: string; reason: 'age' | 'session' }>;
 };
 
 /** Why an LLM request failed, for callers that react differently (retry, fall back, tell the user). */
