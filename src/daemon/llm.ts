@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
+import type { LlmMessage } from '../llm/backend.js';
 import type { AskResult, ScopeParams, UntrustedParams } from '../protocol/index.js';
 import type { SessionStore } from '../store/index.js';
 import { appendAudit, type AuditEntry } from '../store/audit.js';
@@ -20,6 +21,12 @@ export interface RequestKind {
   purpose?: 'ask' | 'explain';
   /** The command in the asking session the question is about (see ContextOptions.focusSeq). */
   focusSeq?: number;
+  /** A thread's earlier turns (src/daemon/threads.ts), oldest first: sent before this request's user message. */
+  history?: LlmMessage[];
+  /** Sent instead of a context built from the store (a follow-up's message, already redacted). */
+  prebuilt?: import('../llm/context.js').BuiltContext;
+  /** Called with what is sent, before sending it: a thread stores its user turn as sent. */
+  onBuilt?: (built: { system: string; user: string }) => void;
 }
 
 /** How long a request about a session waits for that session to register (ms). */
@@ -68,7 +75,8 @@ export class LlmService {
    */
   async ask(trigger: 'ask' | 'auto', scope: Scope, question: string, onText: (text: string) => void, signal: AbortSignal, kind: RequestKind = {}): Promise<AskResult> {
     const started = Date.now();
-    const built = await this.context(scope, question, kind);
+    const built = kind.prebuilt ?? await this.context(scope, question, kind);
+    kind.onBuilt?.(built);
     const audit: AuditEntry = {
       time: new Date(started).toISOString(),
       trigger,
@@ -83,7 +91,7 @@ export class LlmService {
       durationMs: 0,
     };
     try {
-      const result = await this.stream(built, onText, signal, audit);
+      const result = await this.stream(built, onText, signal, audit, kind.history);
       return result;
     } catch (err) {
       audit.outcome = signal.aborted ? 'cancelled' : `error: ${(err as Error).message.split('\n')[0]}`;
@@ -95,12 +103,12 @@ export class LlmService {
     }
   }
 
-  private async stream(built: { system: string; user: string }, onText: (t: string) => void, signal: AbortSignal, audit: AuditEntry): Promise<AskResult> {
+  private async stream(built: { system: string; user: string }, onText: (t: string) => void, signal: AbortSignal, audit: AuditEntry, history: LlmMessage[] = []): Promise<AskResult> {
     const { withFallback } = await import('../llm/retry.js');
     const { primary, fallbacks } = await this.resolve();
     audit.backend = primary.name;
     audit.model = primary.model;
-    const stream = withFallback([primary, ...fallbacks], { system: built.system, messages: [{ role: 'user', content: built.user }], signal }, {
+    const stream = withFallback([primary, ...fallbacks], { system: built.system, messages: [...history, { role: 'user', content: built.user }], signal }, {
       onFailure: (f) => this.log.warn({ backend: f.backend, attempt: f.attempt, err: f.error.message, retryInMs: f.retryInMs }, 'llm attempt failed'),
     });
     let answer = '';

@@ -31,6 +31,21 @@ export type ScopeParams = {
 export type AskParams = ScopeParams & {
   /** The user's question, as typed. */
   question: string;
+  /**
+   * `ask -c`: continue the latest thread of the session `session` names (with no `session`, the
+   * latest thread of all), sending its earlier turns; the scope builds no context then. An error
+   * when there is none.
+   */
+  continue?: boolean;
+  /** `ask --thread ID`: continue this thread (an id or a unique prefix); not with `continue`. */
+  thread?: string;
+};
+
+/** Params of `threads-rm`: the threads to delete, by id or unique prefix, or all of them. */
+export type ThreadsRmParams = {
+  ids?: string[];
+  /** Delete every thread (then `ids` must be empty). */
+  all?: boolean;
 };
 
 /** Params of `gc`. */
@@ -187,6 +202,17 @@ export type AskResult = {
   /** Model that answered, as the backend reported it. */
   model: string;
   usage: { inputTokens: number; outputTokens: number };
+  /**
+   * The thread the exchange is stored in (`omnish threads`, `ask --thread ID`); absent when it
+   * could not be stored, and from an omnishd older than the field.
+   */
+  thread?: string;
+};
+
+/** Result of `threads-rm`. */
+export type ThreadsRmResult = {
+  /** Ids of the threads deleted. */
+  removed: string[];
 };
 
 /** Sizes of a built context. */
@@ -336,6 +362,7 @@ export interface Requests {
   'config-set': { params: ConfigSetParams; result: ConfigSetResult };
   'config-reload': { params: NoParams; result: ConfigReloadResult };
   'index-rebuild': { params: NoParams; result: IndexStatusResult };
+  'threads-rm': { params: ThreadsRmParams; result: ThreadsRmResult };
 }
 
 /** A control method's name, e.g. 'status'. */
@@ -352,7 +379,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 export type UntrustedParams<M extends RequestMethod> = { readonly [K in keyof ParamsOf<M>]?: unknown } & Readonly<Record<string, unknown>>;
 
 /** Every method, in the order docs/protocol.md lists them. Typed so that a method missing here does not compile. */
-export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context', 'index-rebuild'] as const satisfies readonly RequestMethod[];
+export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context', 'index-rebuild', 'threads-rm'] as const satisfies readonly RequestMethod[];
 
 // A method of Requests that REQUEST_METHODS lacks makes this `false` and the line below fail to compile.
 const _allListed: Exclude<RequestMethod, (typeof REQUEST_METHODS)[number]> extends never ? true : false = true;
