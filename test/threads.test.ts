@@ -111,7 +111,7 @@ describe('threads and follow-ups', () => {
     await runIn(t, 'true');
     await waitUntil(() => sessions(dir.path).length === 1, 'the session on disk');
     const r = await omnishAsync(dir.path, ['ask', '-c', 'and', 'then?'], { ...KEY_ENV, OMNISH_SESSION: sessions(dir.path)[0]!.id });
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/nothing to continue/);
