@@ -4,11 +4,11 @@
  * Anthropic SDK to a loopback server speaking the Messages API; `omnish threads` lists, shows
  * (sanitized) and deletes them.
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropicServer } from '../src/llm/testing/fake-anthropic.js';
-import { omnishAsync, sessions } from './helpers/daemon.js';
+import { omnish, omnishAsync, sessions } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
 import { runIn, waitUntil } from './helpers/term.js';
 
@@ -139,5 +139,30 @@ describe('threads and follow-ups', () => {
     expect(sent[1]!.text).toBe('No such directory.');
     expect(sent[2]!.text).toMatch(/Question: what should I run\?$/);
     expect(await runIn(t, 'echo after-$((1+1))')).toContain('after-2');
+  });
+
+  it('omnish gc deletes the threads of sessions that are gone and those older than max_age_days', async () => {
+    writeFileSync(join(dir.path, 'config.toml'), '[store]\nmax_age_days = 30\n');
+    // omnishd applies the limits when it starts: it runs before the threads are there.
+    expect(omnish(dir.path, ['daemon', 'start']).status).toBe(0);
+    mkdirSync(threadsDir(), { recursive: true, mode: 0o700 });
+    const plant = (id: string, session: string | null, daysAgo: number): void => {
+      const at = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
+      writeFileSync(join(threadsDir(), `${id}.json`), JSON.stringify({
+        formatVersion: 1, id, session, kind: 'ask', createdAt: at, updatedAt: at, backend: 'b', model: 'm',
+        turns: [{ role: 'user', content: 'c', question: 'q', at }, { role: 'assistant', content: 'a', at }],
+      }), { mode: 0o600 });
+    };
+    plant('0000000a', 'abcdef123456', 1); // its session was never stored here
+    plant('0000000b', null, 40);
+    plant('0000000c', null, 1);
+    const dry = await omnishAsync(dir.path, ['gc', '--dry-run']);
+    expect(dry.status).toBe(0);
+    expect(dry.stdout).toContain('would delete 2 threads (1 of deleted sessions, 1 older than max_age_days)');
+    expect(readdirSync(threadsDir())).toHaveLength(3);
+    const r = await omnishAsync(dir.path, ['gc', '--json']);
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as { threads: unknown[] }).threads).toEqual([{ id: '0000000b', reason: 'age' }, { id: '0000000a', reason: 'session' }]);
+    expect(readdirSync(threadsDir())).toEqual(['0000000c.json']);
   });
 });
