@@ -69,7 +69,8 @@ function renderList(threads: ThreadRecord[]): string {
 export function renderThread(t: ThreadRecord, withContext = false): string {
   const head = [
     `thread ${t.id} · ${t.kind === 'explain' ? 'auto-explanation' : 'ask'} · session ${t.session ?? '-'} · started ${localTime(t.createdAt)} · ${questions(t)} question${questions(t) === 1 ? '' : 's'} · ${t.backend} (${t.model})`,
-    threadTitle(t),
+    // An ask thread's title is its first question, shown just below.
+    ...(t.kind === 'explain' ? [threadTitle(t)] : []),
   ].map(sanitizeLine);
   const parts = [head.join('\n')];
   for (const turn of t.turns) {
