@@ -4,15 +4,16 @@
 // shell with the same arguments and login-ness: one line on stderr, never a lockout.
 // Plain JS without dependencies: it must work when nothing else does. src/client/exec.ts does the
 // same once loaded; keep the two alike.
-import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
-import module from 'node:module';
+import module, { createRequire } from 'node:module';
 import { homedir, userInfo } from 'node:os';
 import { basename, isAbsolute, join } from 'node:path';
-import { isatty } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
+// node:child_process and node:tty only on the way to the plain shell: loading them costs every
+// start that works ~2 ms (docs/benchmarks.md "Start-up").
+const builtin = createRequire(import.meta.url);
 const launch = { argv0: process.argv0, args: process.argv.slice(2), selfPaths: [self, realpathSync(self)] };
 /** Set by the built code once it has started a shell (src/client/exec.ts): no second shell after that. */
 const SHELL_STARTED = Symbol.for('omnish.shellStarted');
@@ -53,7 +54,7 @@ function fallBack(err) {
     process.exit(1);
   }
   // Scripts and pipes keep their stderr clean; a person at a terminal learns why omnish is not there.
-  if (isatty(2)) process.stderr.write(`omnish: cannot start (${reason}); starting the plain shell\n`);
+  if (builtin('node:tty').isatty(2)) process.stderr.write(`omnish: cannot start (${reason}); starting the plain shell\n`);
   const login = launch.argv0.startsWith('-') || ['login', 'sshd', 'sshd-session'].includes(parentName());
   runShell(realShell(), launch.args, login);
 }
@@ -127,7 +128,7 @@ function runShell(shell, args, login) {
   }
   // As system(3): the terminal sends these to the shell; we only wait.
   for (const sig of ['SIGINT', 'SIGQUIT']) process.on(sig, () => {});
-  const child = spawn(shell, args, { stdio: 'inherit', argv0 });
+  const child = builtin('node:child_process').spawn(shell, args, { stdio: 'inherit', argv0 });
   const forwarded = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
   for (const sig of forwarded) process.on(sig, () => child.kill(sig));
   child.on('error', (e) => {

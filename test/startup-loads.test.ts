@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTestDir } from './helpers/fixture.js';
-import { OMNISH, ROOT, testEnv } from './helpers/term.js';
+import { OMNISH, ready, ROOT, testEnv } from './helpers/term.js';
 
 const dir = useTestDir();
 
@@ -95,4 +95,32 @@ describe('what an invocation loads', () => {
     expect(commandModules(r.modules)).toEqual([]);
     expect(r.modules.filter((m) => m.startsWith('node_modules/commander'))).toEqual([]);
   });
+
+  it('a wrapped shell is spawned before node:crypto or node:child_process load (native relay)', async () => {
+    // Node's own list of the internal modules it has loaded, taken when the addon is asked to spawn.
+    const list = join(dir.path, 'at-spawn.txt');
+    const preload = join(dir.path, 'at-spawn.cjs');
+    writeFileSync(preload, `const dlopen = process.dlopen;
+process.dlopen = function (mod, filename, ...rest) {
+  const r = dlopen.call(this, mod, filename, ...rest);
+  if (!/omnish_relay/.test(filename)) return r;
+  const real = mod.exports;
+  const wrapped = Object.create(real);
+  Object.defineProperty(wrapped, 'startRelay', { value: (...a) => {
+    require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n'));
+    return real.startRelay(...a);
+  } });
+  mod.exports = wrapped;
+  return r;
+};
+`);
+    const t = dir.omnish({ args: [], env: { OMNISH_SHELL: '/bin/bash', OMNISH_RELAY: 'native', NODE_OPTIONS: `--require ${preload}` } });
+    await ready(t);
+    t.write('exit\r');
+    await t.waitExit();
+    const loaded = readFileSync(list, 'utf8').split('\n');
+    expect(loaded.length).toBeGreaterThan(50);
+    expect(loaded.filter((m) => /^NativeModule (crypto|child_process|internal\/crypto\/.*|dgram)$/.test(m))).toEqual([]);
+  });
 });
+

@@ -7,7 +7,7 @@
  *
  * bin/omnish.js has a plain-JS copy of this for when the built code cannot load; keep them alike.
  */
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 
 /** Signals a shell's parent ignores while the child runs, as system(3) does; the tty delivers them to the child. */
@@ -50,6 +50,8 @@ export function execShell(shell: string, args: string[], login: boolean, env: No
     }
   }
   for (const sig of IGNORED_WHILE_WAITING) process.on(sig, () => {});
+  // Loaded here, not at the top: a wrapped session's start (which imports this module) never needs it.
+  const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const child = spawn(shell, args, { stdio: 'inherit', argv0, env });
   for (const sig of FORWARDED) process.on(sig, () => child.kill(sig));
   child.on('error', (err) => {

@@ -5,7 +5,7 @@
  * first byte; native-session.ts, loaded while the shell starts, takes over its events (held until
  * then by an EventRouter) and everything that is not per byte.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../common/random.js';
 import type { OmnishConfig } from '../config/config.js';
 import { INPUT_HIDDEN_REASON } from '../protocol/messages.js';
 import { handOverNonce, integrationFor, type Integration, type NonceHandoff } from '../shell/launch.js';
@@ -43,8 +43,8 @@ export async function runNativeWrapped(
   config: OmnishConfig,
   onReady: (control: ExitControl) => void,
 ): Promise<void> {
-  const sessionId = randomBytes(6).toString('hex');
-  const nonce = randomBytes(16).toString('hex');
+  const sessionId = randomHex(6);
+  const nonce = randomHex(16);
   const events = new EventRouter();
   let relay: NativeRelay;
   let integration: Integration;

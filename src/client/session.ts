@@ -5,7 +5,7 @@
  * up, nothing that rides on the relay may end the session or start another shell: a failure of the
  * recording or of the integration turns that off with one line, and the relay goes on.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../common/random.js';
 import { basename } from 'node:path';
 import type { SessionControl } from '../commands/io.js';
 import type { OmnishConfig } from '../config/config.js';
@@ -49,8 +49,8 @@ export async function runWrapped(
   onReady: (control: ExitControl) => void,
 ): Promise<void> {
   const relay = relayLabel(choice);
-  const sessionId = randomBytes(6).toString('hex');
-  const nonce = randomBytes(16).toString('hex');
+  const sessionId = randomHex(6);
+  const nonce = randomHex(16);
   let terminal: ProcessTerminal | undefined;
   let pty: Pty;
   let integration: Integration;
