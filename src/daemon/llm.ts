@@ -109,7 +109,7 @@ export class LlmService {
       if (chunk.type === 'text') {
         answer += chunk.text;
         onText(chunk.text);
-      } else {
+      } else if (chunk.type === 'done') {
         result.usage = chunk.usage;
         result.model = chunk.model || result.model;
       }
