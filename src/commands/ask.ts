@@ -7,6 +7,7 @@ import { UsageError } from '../common/errors.js';
 import { safeJson, TextSanitizer } from '../common/sanitize.js';
 import { request } from '../control/request.js';
 import type { ScopeParams } from '../protocol/index.js';
+import { suggestionLine, toolLine } from './ask-lines.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec, OptionUsage } from './registry.js';
 
@@ -58,14 +59,16 @@ async function run(out: CommandIo, words: string[], flags: ScopeFlags & { json?:
       idleTimeoutMs: ANSWER_IDLE_MS,
       signal: stop.signal,
       onEvent: (ev) => {
-        if (ev.kind !== 'ask-chunk' || flags.json) return;
-        show(safe.push(ev.data.text));
+        if (flags.json) return;
+        if (ev.kind === 'ask-chunk') show(safe.push(ev.data.text));
+        else if (ev.kind === 'ask-tool') show(toolLine(ev.data.text, streamed === '' || streamed.endsWith('\n'), out.isTTY));
       },
     });
     if (flags.json) out.out(`${safeJson(result)}\n`);
     else {
       show(safe.end());
       if (!streamed.endsWith('\n')) out.out('\n');
+      if (result.suggestion) out.out(suggestionLine(result.suggestion, out.isTTY));
     }
   } catch (err) {
     if (!stop.signal.aborted) throw err;

@@ -69,15 +69,23 @@ export async function main(args: string[]): Promise<void> {
   }
 }
 
-/** `ask` streams the answer as 'ask-chunk' Events; `context` returns what would be sent. */
-function llmHandlers(llm: LlmService): Pick<RequestHandlers, 'ask' | 'context'> {
+/**
+ * `ask` streams the answer as 'ask-chunk' Events and each tool call as an 'ask-tool' Event;
+ * `context` returns what would be sent; `suggestion` the session's latest suggested command.
+ */
+function llmHandlers(llm: LlmService, store: SessionStore): Pick<RequestHandlers, 'ask' | 'context' | 'suggestion'> {
   return {
     ask: (_state, params, ctx) => {
       const question = typeof params.question === 'string' ? params.question.trim() : '';
       if (!question) throw new UsageError('ask needs a question');
-      return llm.ask('ask', parseScope(params), question, (text) => ctx.emit('ask-chunk', { text }), ctx.signal);
+      return llm.ask('ask', parseScope(params), question, (text) => ctx.emit('ask-chunk', { text }), ctx.signal, { onTool: (data) => ctx.emit('ask-tool', data) });
     },
     context: (_state, params) => llm.context(parseScope(params)),
+    suggestion: (_state, params) => {
+      if (typeof params.session !== 'string' || params.session === '') throw new UsageError('suggestion needs a session');
+      const found = llm.suggestions.get(store.resolve(params.session.toLowerCase()).id);
+      return found ? { command: found.command, atMs: found.atMs } : { command: null };
+    },
   };
 }
 
@@ -187,7 +195,7 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     ...stateHandlers(),
     ...gcHandler(sessions, config, indexer),
     'index-rebuild': () => indexer.rebuild(),
-    ...llmHandlers(llm),
+    ...llmHandlers(llm, store),
     ...doctorHandlers(config),
     ...configHandlers({ config, llm, sessions, log }, reloader),
   };
