@@ -25,6 +25,13 @@ function under(path: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
+/** True when `text` has `path` as a whole word: not inside a longer path (`/etc/passwd` is not named by `/etc/passwd.bak`). */
+function names(text: string, path: string): boolean {
+  if (path.length < 2) return false;
+  const esc = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[\\s'"\`=:(<])${esc}($|[\\s'"\`:),;>])`).test(text);
+}
+
 /** The real path of `p`, or null when it does not exist. */
 function real(p: string): string | null {
   try {
@@ -46,7 +53,8 @@ export function readFileInScope(path: string, scope: ReadFileScope): { text: str
   const file = real(wanted);
   if (file === null) throw new UsageError(`${path}: no such file`);
   const cwd = scope.cwd === null ? null : real(scope.cwd);
-  const named = scope.contextText.includes(path) || scope.contextText.includes(wanted);
+  // Named in the context: the path as the model gave it, or made absolute, written there as a word.
+  const named = names(scope.contextText, path) || names(scope.contextText, wanted);
   if (!(cwd !== null && under(file, cwd)) && !named) {
     throw new UsageError(`${path}: read_file reads only files under the session's directory (${scope.cwd ?? 'unknown'}) or named in the context`);
   }
