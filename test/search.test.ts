@@ -92,6 +92,9 @@ describe('omnish search', () => {
       expect(human.stdout).toContain(`${hit?.session}:${hit?.seq}`);
       expect(human.stdout).toContain(`\n    zebra${shell} quagga\n`);
       expect(human.stdout).not.toContain('\x1b');
+      // omnish status counts what the index holds (the indexer reports it at most a second late).
+      await waitUntil(() => (/^search index: 2 commands from 1 session$/m.test(omnish(dir.path, ['status']).stdout) ? true : undefined),
+        () => `omnish status: ${omnish(dir.path, ['status']).stdout}`, 10_000);
       t.write('exit\r');
       await t.waitExit();
     });

@@ -10,6 +10,7 @@ import type { ScopeParams } from '../protocol/index.js';
 import { suggestionLine, toolLine } from './ask-lines.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec, OptionUsage } from './registry.js';
+import { THREAD_OPTIONS, THREADS_HELP, threadParams, type ThreadFlags } from './threads-ask.js';
 
 /** Options shared by `ask` and `context`: which sessions the context comes from. */
 export interface ScopeFlags {
@@ -41,9 +42,13 @@ export const SCOPE_OPTIONS: readonly OptionUsage[] = [
 /** How long the answer may pause before we give up (ms): long enough for a slow local model. */
 const ANSWER_IDLE_MS = 180_000;
 
-async function run(out: CommandIo, words: string[], flags: ScopeFlags & { json?: boolean }): Promise<void> {
+/** The options of `ask`. */
+type AskFlags = ScopeFlags & ThreadFlags & { json?: boolean };
+
+async function run(out: CommandIo, words: string[], flags: AskFlags): Promise<void> {
   const question = words.join(' ').trim();
   if (!question) throw new UsageError('ask what? e.g. omnish ask why did make fail');
+  const params = { question, ...scopeParams(flags), ...threadParams(flags) };
   const stop = new AbortController();
   const release = listenForStop(out, stop);
   // The answer is the LLM's text, untrusted: it reaches the terminal only through the sanitizer.
@@ -54,7 +59,7 @@ async function run(out: CommandIo, words: string[], flags: ScopeFlags & { json?:
     out.out(text);
   };
   try {
-    const result = await request('ask', { question, ...scopeParams(flags) }, {
+    const result = await request('ask', params, {
       autostart: true,
       idleTimeoutMs: ANSWER_IDLE_MS,
       signal: stop.signal,
@@ -95,13 +100,13 @@ function listenForStop(out: CommandIo, stop: AbortController): () => void {
   return () => process.off('SIGINT', onSigint);
 }
 
-export const askCommand: CommandSpec<[string[]], ScopeFlags & { json?: boolean }> = {
+export const askCommand: CommandSpec<[string[]], AskFlags> = {
   name: 'ask',
   summary: 'ask the LLM about what happened in your terminal',
   usage: {
     arguments: [{ name: '<question...>', description: 'your question, e.g. why did make fail' }],
-    options: [...SCOPE_OPTIONS, { flags: '--json', description: 'print {answer, backend, model, usage} as JSON instead of streaming' }],
-    after: '\nThe context is shown by `omnish context` with the same options; secrets are redacted first.\n',
+    options: [...SCOPE_OPTIONS, ...THREAD_OPTIONS, { flags: '--json', description: 'print {answer, backend, model, usage, thread, suggestion} as JSON instead of streaming' }],
+    after: `\nThe context is shown by \`omnish context\` with the same options; secrets are redacted first.\n${THREADS_HELP}`,
   },
   run: (io, [words], flags) => run(io, words, flags),
 };

@@ -78,6 +78,13 @@ describe('omnish gc', () => {
 });
 
 describe('renderGc', () => {
+  it('counts the threads deleted, by why', () => {
+    const threads = [{ id: '0000000a', reason: 'session' as const }, { id: '0000000b', reason: 'age' as const }, { id: '0000000c', reason: 'session' as const }];
+    expect(renderGc({ ...REPORT, threads }, false).trimEnd().split('\n').pop()).toBe('deleted 3 threads (2 of deleted sessions, 1 older than max_age_days)');
+    const empty: RetentionReport = { freedBytes: 0, evicted: [], trimmed: [], totalBytesBefore: 0, totalBytesAfter: 0, errors: [], threads: threads.slice(1, 2) };
+    expect(renderGc(empty, true)).toMatch(/within the \[store\] limits\nwould delete 1 thread \(1 older than max_age_days\)\n$/);
+  });
+
   it('says when there is nothing to free, counts in the singular, and gives small sizes in KB', () => {
     const empty: RetentionReport = { freedBytes: 0, evicted: [], trimmed: [], totalBytesBefore: 5 * MB, totalBytesAfter: 5 * MB, errors: [] };
     expect(renderGc(empty, false)).toBe('nothing to free: the store holds 5.0 MB, within the [store] limits\n');

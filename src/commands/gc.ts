@@ -22,7 +22,8 @@ function plural(n: number, word: string): string {
 
 /**
  * The report for a person: "freed 123.4 MB: evicted 3 sessions (2 by age, 1 by size), trimmed 1",
- * then one line per session and the store's size; a dry run says "would free".
+ * then one line per session and the store's size, then the threads deleted (their session went, or
+ * they are older than max_age_days); a dry run says "would free".
  */
 export function renderGc(r: GcResult, dryRun: boolean): string {
   const byAge = r.evicted.filter((e) => e.reason === 'age').length;
@@ -38,6 +39,12 @@ export function renderGc(r: GcResult, dryRun: boolean): string {
     for (const t of r.trimmed) lines.push(`  trim   ${t.id}  ${size(t.bytes).padStart(10)}  over max_session_mb`);
     lines.push(`store: ${size(r.totalBytesBefore)} -> ${size(r.totalBytesAfter)}`);
   }
+  const threads = r.threads ?? [];
+  if (threads.length > 0) {
+    const gone = threads.filter((t) => t.reason === 'session').length;
+    const why = [gone > 0 ? `${gone} of deleted sessions` : '', threads.length > gone ? `${threads.length - gone} older than max_age_days` : ''].filter(Boolean).join(', ');
+    lines.push(`${dryRun ? 'would delete' : 'deleted'} ${plural(threads.length, 'thread')} (${why})`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -49,7 +56,8 @@ export const gcCommand: CommandSpec<[], { dryRun?: boolean; json?: boolean }> = 
       { flags: '--dry-run', description: 'say what would be freed, change nothing' },
       { flags: '--json', description: 'print the report as JSON: {"freedBytes", "evicted", "trimmed", "totalBytesBefore", "totalBytesAfter", "errors"}' },
     ],
-    after: '\nLive sessions are never deleted or cut. Limits: [store] in config.toml (max_total_mb, max_session_mb, max_age_days).\n',
+    after: '\nLive sessions are never deleted or cut. Limits: [store] in config.toml (max_total_mb, max_session_mb, max_age_days).\n' +
+      'Threads (omnish threads) go with their session, and when not updated for max_age_days.\n',
   },
   async run(out, _args, opts) {
     const dryRun = opts.dryRun === true;

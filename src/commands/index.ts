@@ -11,6 +11,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./help.js')).helpCommand },
   { name: 'ask', summary: 'ask the LLM about what happened in your terminal', synopsis: '[options] <question...>',
     load: async () => (await import('./ask.js')).askCommand },
+  { name: 'threads', summary: 'list the conversations kept from ask and auto-explanations (show one, delete them)', synopsis: '',
+    load: async () => (await import('./threads.js')).threadsCommand },
   { name: 'context', summary: 'show exactly what ask would send to the LLM, without sending it', synopsis: '[options]',
     load: async () => (await import('./context.js')).contextCommand },
   { name: 'sessions', summary: 'list recorded sessions (active first, then newest)', synopsis: '[options]',

@@ -4,7 +4,7 @@ import { safeJson, sanitizeLine } from '../common/sanitize.js';
 import { socketPath } from '../common/paths.js';
 import { VERSION } from '../common/version.js';
 import { request } from '../control/request.js';
-import type { StatusResult } from '../protocol/index.js';
+import type { IndexStatusResult, StatusResult } from '../protocol/index.js';
 import { configStatusLines } from './config-problem.js';
 import { shortDuration, tildify } from './format.js';
 import type { CommandIo } from './io.js';
@@ -24,6 +24,20 @@ function integrationText(integration: string): string {
   return `shell integration: ${off ? `off (${off[1]})` : integration}`;
 }
 
+/** One line on the search index: 'search index: 7,924 commands from 40 sessions', its work, or why it is off. */
+function indexLine(index: IndexStatusResult): string {
+  const held = `${index.commands.toLocaleString('en-US')} command${index.commands === 1 ? '' : 's'} from ${index.sessions} session${index.sessions === 1 ? '' : 's'}`;
+  switch (index.state) {
+    case 'ready': return `search index: ${held}`;
+    case 'starting': return 'search index: opening';
+    case 'catching-up': return `search index: catching up with the store (${held} so far)`;
+    case 'rebuilding': return `search index: rebuilding from the store (${held} so far)`;
+    // The problem is the daemon's text (a path, an error message): sanitized by the caller.
+    case 'unavailable': return `search index: off (${index.problem ?? 'no SQLite binding'})`;
+    case 'failed': return `search index: not usable (${index.problem ?? 'unknown error'}); try omnish index rebuild`;
+  }
+}
+
 /** tty, shell, cwd and integration state were sent by the client: sanitized, like every such value. */
 function render(io: CommandIo, s: StatusResult): string {
   const lines = [
@@ -33,6 +47,7 @@ function render(io: CommandIo, s: StatusResult): string {
     ...storeLines(s.store),
     // The problem quotes the user's file: sanitized.
     ...(s.config ? configStatusLines(s.config).map((l) => sanitizeLine(l)) : []),
+    ...(s.index ? [sanitizeLine(indexLine(s.index))] : []),
     `default LLM backend: ${s.daemon.defaultBackend === 'auto' ? 'auto (from the environment, or a local server)' : s.daemon.defaultBackend}`,
     `recording ${s.sessions.length} session${s.sessions.length === 1 ? '' : 's'}`,
     ...s.sessions.map((x) => sanitizeLine(`  ${x.id}  ${x.tty.replace(/^\/dev\//, '')}  ${x.shell.split('/').pop()}  ${tildify(x.cwd)}  ${integrationText(x.integration)}`) + (x.stored === false ? '  (not stored yet: the store cannot be written)' : '')),

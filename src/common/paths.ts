@@ -46,6 +46,11 @@ export function sessionsDir(env: Env = process.env): string {
   return join(dataDir(env), 'sessions');
 }
 
+/** Directory of the stored conversations of `ask` and auto-explanations (src/store/threads.ts). */
+export function threadsDir(env: Env = process.env): string {
+  return join(dataDir(env), 'threads');
+}
+
 /** Directory for logs (pino JSON) and the LLM audit log. With OMNISH_DATA_DIR set, logs go beside the data. */
 export function stateDir(env: Env = process.env): string {
   if (env.OMNISH_DATA_DIR) return join(env.OMNISH_DATA_DIR, 'state');

@@ -6,7 +6,7 @@
  * a suggest_command call becomes the session's suggestion (suggestions.ts) and the result's.
  */
 import type { OmnishConfig } from '../config/config.js';
-import type { LlmBackend } from '../llm/backend.js';
+import type { LlmBackend, LlmMessage } from '../llm/backend.js';
 import type { ToolCallReport } from '../llm/tool-loop.js';
 import type { AskResult, AskToolData } from '../protocol/index.js';
 import { appendAudit, type AuditEntry } from '../store/audit.js';
@@ -18,6 +18,8 @@ import { cleanSuggestion, type Suggestions } from './suggestions.js';
 export interface AnswerJob {
   backends: { primary: LlmBackend; fallbacks: LlmBackend[] };
   built: { system: string; user: string };
+  /** A thread's earlier turns, oldest first, sent before the built user message. */
+  history?: LlmMessage[];
   trigger: 'ask' | 'auto';
   /** The asking session (id or prefix as asked), if the request is about one. */
   session?: string;
@@ -99,7 +101,7 @@ export async function answer(job: AnswerJob): Promise<AskResult> {
     });
     if (report.outcome.summary) job.onTool?.({ tool: report.call.name, text: report.outcome.summary });
   };
-  const r = await runToolLoop([primary, ...fallbacks], { system, messages: [{ role: 'user', content: job.built.user }], signal: job.signal }, executor, {
+  const r = await runToolLoop([primary, ...fallbacks], { system, messages: [...(job.history ?? []), { role: 'user', content: job.built.user }], signal: job.signal }, executor, {
     maxCalls: tools.maxCalls,
     budgetMs: tools.budgetSeconds * 1000,
     onText: job.onText,

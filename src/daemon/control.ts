@@ -7,7 +7,7 @@
  */
 import { VERSION } from '../common/version.js';
 import { UsageError } from '../common/errors.js';
-import type { ConfigStatus, EventData, EventKind, RequestMethod, ResultOf, StatusResult, UntrustedParams } from '../protocol/index.js';
+import type { ConfigStatus, EventData, EventKind, IndexStatusResult, RequestMethod, ResultOf, StatusResult, UntrustedParams } from '../protocol/index.js';
 import { dirBytes, type SessionStore } from '../store/index.js';
 import type { SessionManager } from './sessions.js';
 
@@ -21,6 +21,8 @@ export interface DaemonState {
   defaultBackend?: () => string;
   /** The configuration in force and whether the file loads (config-reload.ts). */
   config?: () => ConfigStatus;
+  /** The search index's state (indexer-thread.ts). */
+  index?: () => IndexStatusResult;
 }
 
 /** What a handler gets besides its params: a way to stream Events before its result, and cancellation. */
@@ -91,6 +93,7 @@ export function stateHandlers(now: () => number = Date.now): Pick<RequestHandler
         return { id, tty: info.tty, shell: info.shell, cwd: info.cwd, startedAt, clientPid: info.clientPid, integration, relay: info.relay ?? 'unknown', inputRecording: info.inputRecording ?? 'off', stored: handle !== null };
       }),
       ...(state.config ? { config: state.config() } : {}),
+      ...(state.index ? { index: state.index() } : {}),
     }),
     sessions: (state) => state.sessions.list(),
   };

@@ -57,7 +57,7 @@ describe('AutoExplainer', () => {
     s.finish();
     expect(s.questions).toEqual([{
       question: 'Command 7 in the session marked current="yes" above failed (exit 2). Explain why and how to fix it, in 3-6 lines.',
-      kind: { purpose: 'explain', focusSeq: 7 },
+      kind: { purpose: 'explain', focusSeq: 7, onBuilt: expect.any(Function) },
     }]);
   });
 

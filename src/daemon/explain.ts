@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import { sanitizeLine, sanitizeText } from '../common/sanitize.js';
 import type { AutoTriggerConfig } from '../config/config.js';
-import { eventMessage } from '../protocol/index.js';
+import { eventMessage, type AskResult } from '../protocol/index.js';
 import type { CommandRecord, ExplanationRecord } from '../store/index.js';
 import type { Logger } from './log.js';
-import type { LlmService } from './llm.js';
+import type { LlmService, RequestKind } from './llm.js';
 import type { LiveSession } from './sessions.js';
 
 /** The fields of a command record an explanation needs. */
@@ -25,6 +25,8 @@ export class AutoExplainer {
   private readonly inFlight = new Set<string>();
   private readonly lastAt = new Map<string, number>();
   private sentTimes: number[] = [];
+  /** Called with each explanation shown, the user message as sent and when it was asked (ms): threads.ts stores it. */
+  onExplained?: (sessionId: string, record: FailedCommand, question: string, sent: string, result: AskResult, askedAtMs: number) => void;
 
   constructor(
     private readonly llm: LlmService,
@@ -65,7 +67,9 @@ export class AutoExplainer {
     // The question names the command by number: its text is terminal data and stays in the context's block.
     const question = explainQuestion(record.seq, record.exitCode);
     try {
-      const kind = { purpose: 'explain', focusSeq: record.seq } as const;
+      let sent = '';
+      const askedAtMs = this.now();
+      const kind: RequestKind = { purpose: 'explain', focusSeq: record.seq, onBuilt: (b) => void (sent = b.user) };
       const result = await this.llm.ask('auto', { scope: 'session', session: session.id }, question, () => {}, AbortSignal.timeout(EXPLAIN_TIMEOUT_MS), kind);
       const stored: ExplanationRecord = { type: 'explanation', seq: record.seq, question, backend: result.backend, model: result.model, answer: result.answer };
       session.handle?.appendEvent(stored);
@@ -74,6 +78,7 @@ export class AutoExplainer {
         ...(result.suggestion ? { suggestion: result.suggestion } : {}),
       }));
       if (this.config.notify) notify(record.command, result.answer);
+      this.onExplained?.(session.id, record, question, sent, result, askedAtMs);
     } catch (err) {
       this.log.warn({ session: session.id, seq: record.seq, err: (err as Error).message }, 'auto-explanation failed');
     }

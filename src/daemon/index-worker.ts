@@ -18,7 +18,7 @@ const log: IndexLog = {
   warn: (obj, msg) => post({ type: 'log', level: 'warn', obj, msg }),
   error: (obj, msg) => post({ type: 'log', level: 'error', obj, msg }),
 };
-const indexer = new Indexer(path, new SessionStore(sessionsDir), log);
+const indexer = new Indexer(path, new SessionStore(sessionsDir), log, (status) => post({ type: 'status', status }));
 const started = indexer.start();
 
 /** A structured clone turns a Buffer into a plain Uint8Array: make it a Buffer again (no copy). */

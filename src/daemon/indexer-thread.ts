@@ -23,15 +23,25 @@ export type IndexerMessage =
 /** Worker → owner. */
 export type IndexerReply =
   | { type: 'log'; level: 'info' | 'warn' | 'error'; obj: object; msg: string }
-  | { type: 'result'; id: number; status: IndexStatusResult };
+  | { type: 'result'; id: number; status: IndexStatusResult }
+  | { type: 'status'; status: IndexStatusResult };
 
 export class IndexerThread {
   private worker: Worker | null = null;
   private local: Indexer | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, (status: IndexStatusResult) => void>();
+  /** The worker's last report (it reports changes of state, and counts after writes). */
+  private current: IndexStatusResult;
 
-  constructor(private readonly path: string, private readonly store: SessionStore, private readonly log: Logger) {}
+  constructor(private readonly path: string, private readonly store: SessionStore, private readonly log: Logger) {
+    this.current = { state: 'starting', path, commands: 0, sessions: 0 };
+  }
+
+  /** What the indexer is doing now, for `omnish status` (no round trip to the thread). */
+  status(): IndexStatusResult {
+    return this.local ? this.local.status() : this.current;
+  }
 
   /** Starts the worker (or, if it cannot start, the indexer in this thread). */
   start(): void {
@@ -48,6 +58,7 @@ export class IndexerThread {
 
   private reply(r: IndexerReply): void {
     if (r.type === 'log') this.log[r.level](r.obj, r.msg);
+    else if (r.type === 'status') this.current = r.status;
     else {
       this.waiting.get(r.id)?.(r.status);
       this.waiting.delete(r.id);

@@ -30,6 +30,10 @@ export const FLUSH_DELAY_MS = 250;
 const RETRY_MS = 1000;
 /** Longest run of indexing work before the event loop gets a turn, ms. */
 const SLICE_MS = 20;
+/** Least time between two status reports after writes, ms. */
+const REPORT_MS = 1000;
+/** A catch-up that added at least this share of the index's rows merges it afterwards (SearchIndex.compact). */
+const COMPACT_SHARE = 0.25;
 /** Most bytes of output held in the queue; past it, commands are dropped and read back from the store later. */
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
@@ -55,7 +59,34 @@ export class Indexer {
   private readonly stale = new Set<string>();
   private work: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly path: string, private readonly store: SessionStore, private readonly log: IndexLog) {}
+  private lastReport = 0;
+  private reportTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * @param onStatus told the status when the state changes, and after a write at most once a
+   *   second (the worker passes it on to `omnish status`)
+   */
+  constructor(
+    readonly path: string,
+    private readonly store: SessionStore,
+    private readonly log: IndexLog,
+    private readonly onStatus?: (status: IndexStatusResult) => void,
+  ) {}
+
+  /** Tells onStatus; `force` for a change of state, else at most once per REPORT_MS (the last one late rather than never). */
+  private report(force: boolean): void {
+    if (!this.onStatus) return;
+    const wait = this.lastReport + REPORT_MS - performance.now();
+    if (!force && wait > 0) {
+      this.reportTimer ??= setTimeout(() => {
+        this.reportTimer = null;
+        this.report(true);
+      }, wait).unref();
+      return;
+    }
+    this.lastReport = performance.now();
+    this.onStatus(this.status());
+  }
 
   /**
    * Opens the index (creating it) and catches up with the store in the background. A damaged or
@@ -97,6 +128,7 @@ export class Indexer {
     this.state = err instanceof SqliteUnavailableError ? 'unavailable' : 'failed';
     this.problem = (err as Error).message;
     this.log.warn({ path: this.path, err: this.problem }, this.state === 'unavailable' ? 'search is off: no SQLite binding' : 'search index unusable');
+    this.report(true);
   }
 
   /** Runs `job` after the work before it, in state `state`, then back to ready. Errors are handled here. */
@@ -110,6 +142,7 @@ export class Indexer {
       // Only the long jobs are announced in the file (`omnish search` says results may be incomplete).
       const announced = state === 'rebuilding' || state === 'catching-up';
       this.state = state;
+      if (announced) this.report(true);
       try {
         if (announced) this.index.setMeta('state', state);
         return await job();
@@ -120,6 +153,7 @@ export class Indexer {
         if (this.index) {
           this.state = 'ready';
           if (announced) this.clearAnnouncement();
+          this.report(announced);
         }
       }
     });
@@ -201,6 +235,7 @@ export class Indexer {
           index.insert(liveRow(p));
         }
       });
+      this.report(false);
       await yieldToLoop();
     }
     if (this.behind) {
@@ -237,7 +272,26 @@ export class Indexer {
       }
       await yieldToLoop();
     }
-    this.log.info({ added, removedSessions: gone.length, ms: Math.round(performance.now() - started) }, 'search index caught up');
+    const freed = this.compactAfter(index, added, seqs.size, gone.length);
+    this.log.info({ added, removedSessions: gone.length, freedBytes: freed, ms: Math.round(performance.now() - started) }, 'search index caught up');
+  }
+
+  /**
+   * After a catch-up: merges the index when the catch-up added a good part of it (a rebuild, a
+   * long time away) and gives free pages back when anything changed. Live commands are left to
+   * FTS5's automerge: merging the whole index costs in proportion to its size.
+   * @returns bytes freed
+   */
+  private compactAfter(index: SearchIndex, added: number, sessionsBefore: number, removedSessions: number): number {
+    if (added === 0 && removedSessions === 0) return 0;
+    try {
+      const rows = index.counts().commands;
+      return index.compact({ merge: added >= COMPACT_SHARE * rows || sessionsBefore === 0 });
+    } catch (err) {
+      if (isCorruption(err)) throw err;
+      this.log.warn({ err: (err as Error).message }, 'cannot compact the search index');
+      return 0;
+    }
   }
 
   /** Retention deleted and cut sessions: their commands leave the index, a cut session is indexed again. */
@@ -246,8 +300,10 @@ export class Indexer {
     const evicted = report.evicted.map((e) => e.id);
     if (evicted.length === 0 && report.trimmed.length === 0) return;
     void this.run(this.state === 'starting' ? 'starting' : 'ready', async () => {
-      this.index?.removeSessions(evicted);
+      const index = this.index;
+      const removed = index?.removeSessions(evicted) ?? 0;
       await this.catchUp();
+      if (removed > 0 && index === this.index && index) index.compact({ merge: false });
     });
   }
 
@@ -290,7 +346,9 @@ export class Indexer {
   /** Writes what is queued (best effort) and closes the file. */
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.reportTimer) clearTimeout(this.reportTimer);
     this.timer = null;
+    this.reportTimer = null;
     if (this.queue.length > 0) await this.run('ready', () => this.drain());
     await this.work;
     this.index?.close();

@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
+import type { LlmMessage } from '../llm/backend.js';
 import type { AskResult, AskToolData, ScopeParams, UntrustedParams } from '../protocol/index.js';
 import type { SessionStore } from '../store/index.js';
 import { appendAudit, type AuditEntry } from '../store/audit.js';
@@ -24,6 +25,12 @@ export interface RequestKind {
   focusSeq?: number;
   /** Told of each tool call the model makes, as the line the asker sees (ask-tools.ts). */
   onTool?: (data: AskToolData) => void;
+  /** A thread's earlier turns (src/daemon/threads.ts), oldest first: sent before this request's user message. */
+  history?: LlmMessage[];
+  /** Sent instead of a context built from the store (a follow-up's message, already redacted). */
+  prebuilt?: import('../llm/context.js').BuiltContext;
+  /** Called with what is sent, before sending it: a thread stores its user turn as sent. */
+  onBuilt?: (built: { system: string; user: string }) => void;
 }
 
 /** How long a request about a session waits for that session to register (ms). */
@@ -75,7 +82,8 @@ export class LlmService {
    */
   async ask(trigger: 'ask' | 'auto', scope: Scope, question: string, onText: (text: string) => void, signal: AbortSignal, kind: RequestKind = {}): Promise<AskResult> {
     const started = Date.now();
-    const built = await this.context(scope, question, kind);
+    const built = kind.prebuilt ?? await this.context(scope, question, kind);
+    kind.onBuilt?.(built);
     const audit: AuditEntry = {
       time: new Date(started).toISOString(),
       trigger,
@@ -93,7 +101,7 @@ export class LlmService {
       const { answer } = await import('./ask-run.js');
       const session = scope.scope === 'session' ? scope.session : undefined;
       return await answer({
-        backends: await this.resolve(), built, trigger, session, onText, onTool: kind.onTool, signal, audit,
+        backends: await this.resolve(), built, history: kind.history, trigger, session, onText, onTool: kind.onTool, signal, audit,
         config: this.config, store: this.store, suggestions: this.suggestions, log: this.log,
       });
     } catch (err) {

@@ -4,12 +4,12 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
-import { configPath, daemonPidPath, runtimeDir, sessionsDir, socketPath } from '../common/paths.js';
+import { configPath, daemonPidPath, runtimeDir, sessionsDir, socketPath, threadsDir } from '../common/paths.js';
 import { EXIT_ALREADY_RUNNING, pidAlive } from '../common/process.js';
 import { VERSION } from '../common/version.js';
-import { UsageError, isUserFacing } from '../common/errors.js';
+import { isUserFacing, UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
-import { SessionStore, type RetentionReport } from '../store/index.js';
+import { SessionStore, ThreadStore, type RetentionReport } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
 import { acquireLock, lockHolderPid } from './lock.js';
 import { openLog, type DaemonLog, type Logger } from './log.js';
@@ -22,6 +22,7 @@ import { AutoExplainer } from './explain.js';
 import { LlmService, parseScope } from './llm.js';
 import { serveConnection } from './server.js';
 import { SessionManager } from './sessions.js';
+import { ThreadKeeper } from './threads.js';
 import { IndexerThread } from './indexer-thread.js';
 import { indexPath } from '../search/index.js';
 import { startDetached } from '../control/autostart.js';
@@ -70,17 +71,15 @@ export async function main(args: string[]): Promise<void> {
 }
 
 /**
- * `ask` streams the answer as 'ask-chunk' Events and each tool call as an 'ask-tool' Event;
- * `context` returns what would be sent; `suggestion` the session's latest suggested command.
+ * `ask` streams the answer as 'ask-chunk' Events, each tool call as an 'ask-tool' Event, and stores
+ * the exchange as a thread (threads.ts); `context` returns what would be sent; `threads-rm` deletes
+ * threads; `suggestion` returns the session's latest suggested command.
  */
-function llmHandlers(llm: LlmService, store: SessionStore): Pick<RequestHandlers, 'ask' | 'context' | 'suggestion'> {
+function llmHandlers(llm: LlmService, threads: ThreadKeeper, store: SessionStore): Pick<RequestHandlers, 'ask' | 'context' | 'threads-rm' | 'suggestion'> {
   return {
-    ask: (_state, params, ctx) => {
-      const question = typeof params.question === 'string' ? params.question.trim() : '';
-      if (!question) throw new UsageError('ask needs a question');
-      return llm.ask('ask', parseScope(params), question, (text) => ctx.emit('ask-chunk', { text }), ctx.signal, { onTool: (data) => ctx.emit('ask-tool', data) });
-    },
+    ask: (_state, params, ctx) => threads.ask(params, (text) => ctx.emit('ask-chunk', { text }), ctx.signal, { onTool: (data) => ctx.emit('ask-tool', data) }),
     context: (_state, params) => llm.context(parseScope(params)),
+    'threads-rm': (_state, params) => threads.remove(params),
     suggestion: (_state, params) => {
       if (typeof params.session !== 'string' || params.session === '') throw new UsageError('suggestion needs a session');
       const found = llm.suggestions.get(store.resolve(params.session.toLowerCase()).id);
@@ -89,26 +88,29 @@ function llmHandlers(llm: LlmService, store: SessionStore): Pick<RequestHandlers
   };
 }
 
-/** Applies the `[store]` limits and keeps the search index in step with what they deleted and cut. */
-function retain(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, dryRun = false): RetentionReport {
+/**
+ * Applies the `[store]` limits, to sessions and then to threads, and keeps the search index in step
+ * with what they deleted and cut.
+ */
+function retain(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, threads: ThreadKeeper, dryRun = false): RetentionReport {
   const report = sessions.retain(config.store, dryRun);
   if (!dryRun) indexer.retained(report);
-  return report;
+  return threads.retain(report, dryRun);
 }
 
 /** The `gc` request (`{ dryRun?: boolean }`): applies the `[store]` limits now and returns the RetentionReport. */
-function gcHandler(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread): Pick<RequestHandlers, 'gc'> {
-  return { gc: (_state, params) => retain(sessions, config, indexer, params.dryRun === true) };
+function gcHandler(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, threads: ThreadKeeper): Pick<RequestHandlers, 'gc'> {
+  return { gc: (_state, params) => retain(sessions, config, indexer, threads, params.dryRun === true) };
 }
 
 /**
  * Applies the `[store]` limits now (before any client connects, so only ended sessions are there to
  * judge) and every RETENTION_INTERVAL_MS. The timer is unref'd: it never keeps the daemon alive.
  */
-function scheduleRetention(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, log: Logger): NodeJS.Timeout {
+function scheduleRetention(sessions: SessionManager, config: OmnishConfig, indexer: IndexerThread, threads: ThreadKeeper, log: Logger): NodeJS.Timeout {
   const quietly = (): void => {
     try {
-      retain(sessions, config, indexer);
+      retain(sessions, config, indexer, threads);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'retention failed');
     }
@@ -187,20 +189,22 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
   const indexer = new IndexerThread(indexPath(), store, log);
   sessions.onCommand = (meta, finished) => indexer.add(meta, finished);
   indexer.start(); // first: the retention run below tells it what it deleted and cut
-  const retention = scheduleRetention(sessions, config, indexer, log);
   const llm = new LlmService(store, config, log);
+  const threads = new ThreadKeeper(new ThreadStore(threadsDir()), store, llm, config, log);
+  const retention = scheduleRetention(sessions, config, indexer, threads, log);
   reloader.attach({ llm, sessions });
   // This daemon's own table: every control method of the protocol, each with its handler.
   const handlers: RequestHandlers = {
     ...stateHandlers(),
-    ...gcHandler(sessions, config, indexer),
+    ...gcHandler(sessions, config, indexer, threads),
     'index-rebuild': () => indexer.rebuild(),
-    ...llmHandlers(llm, store),
+    ...llmHandlers(llm, threads, store),
     ...doctorHandlers(config),
     ...configHandlers({ config, llm, sessions, log }, reloader),
   };
   const explainer = new AutoExplainer(llm, config.llm.autoTrigger, log);
   sessions.onEvent = (session, kind, record) => explainer.consider(session, kind, record);
+  explainer.onExplained = (id, record, question, sent, result, at) => threads.explained(id, record, question, sent, result, at);
   const holder: { server?: TransportServer } = {};
   const state = {
     sessions,
@@ -209,6 +213,7 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     connections: () => holder.server?.connections.size ?? 0,
     defaultBackend: () => config.llm.default ?? 'auto',
     config: () => reloader.status(),
+    index: () => indexer.status(),
   };
   const server = await new UnixTransport(socket).listen((conn) => serveConnection(conn, state, handlers, token, log));
   holder.server = server;

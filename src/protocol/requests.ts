@@ -31,6 +31,21 @@ export type ScopeParams = {
 export type AskParams = ScopeParams & {
   /** The user's question, as typed. */
   question: string;
+  /**
+   * `ask -c`: continue the latest thread of the session `session` names (with no `session`, the
+   * latest thread of all), sending its earlier turns; the scope builds no context then. An error
+   * when there is none.
+   */
+  continue?: boolean;
+  /** `ask --thread ID`: continue this thread (an id or a unique prefix); not with `continue`. */
+  thread?: string;
+};
+
+/** Params of `threads-rm`: the threads to delete, by id or unique prefix, or all of them. */
+export type ThreadsRmParams = {
+  ids?: string[];
+  /** Delete every thread (then `ids` must be empty). */
+  all?: boolean;
 };
 
 /** Params of `suggestion`. */
@@ -153,6 +168,8 @@ export type StatusResult = {
   sessions: LiveSessionStatus[];
   /** The configuration in force and whether the file loads; absent from an omnishd older than the field. */
   config?: ConfigStatus;
+  /** The search index: what the indexer is doing, and how much it holds; absent from an omnishd older than the field. */
+  index?: IndexStatusResult;
 };
 
 /** One stored session, as `sessions` lists it (the store's StoredSession with `active` as the daemon knows it). */
@@ -192,6 +209,11 @@ export type AskResult = {
   model: string;
   usage: { inputTokens: number; outputTokens: number };
   /**
+   * The thread the exchange is stored in (`omnish threads`, `ask --thread ID`); absent when it
+   * could not be stored, and from an omnishd older than the field.
+   */
+  thread?: string;
+  /**
    * The command the model proposed with its suggest_command tool: one line, control characters
    * removed by the daemon (still untrusted: sanitize before showing); absent or null for none.
    * Absent from an omnishd older than the field.
@@ -207,6 +229,12 @@ export type SuggestionResult = {
   command: string | null;
   /** When it was proposed, ms since the epoch; absent with no command. */
   atMs?: number;
+};
+
+/** Result of `threads-rm`. */
+export type ThreadsRmResult = {
+  /** Ids of the threads deleted. */
+  removed: string[];
 };
 
 /** Sizes of a built context. */
@@ -244,6 +272,11 @@ export type GcResult = {
   totalBytesAfter: number;
   /** Sessions that could not be deleted or cut, and why; the rest of the run went on. */
   errors: Array<{ id: SessionId; message: string }>;
+  /**
+   * Threads deleted (or, for a dry run, that would be): `session` their session is gone, `age` not
+   * updated for max_age_days. Absent from an omnishd older than the field.
+   */
+  threads?: Array<{ id: string; reason: 'age' | 'session' }>;
 };
 
 /** Why an LLM request failed, for callers that react differently (retry, fall back, tell the user). */
@@ -352,6 +385,7 @@ export interface Requests {
   'config-reload': { params: NoParams; result: ConfigReloadResult };
   'index-rebuild': { params: NoParams; result: IndexStatusResult };
   suggestion: { params: SuggestionParams; result: SuggestionResult };
+  'threads-rm': { params: ThreadsRmParams; result: ThreadsRmResult };
 }
 
 /** A control method's name, e.g. 'status'. */
@@ -368,7 +402,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 export type UntrustedParams<M extends RequestMethod> = { readonly [K in keyof ParamsOf<M>]?: unknown } & Readonly<Record<string, unknown>>;
 
 /** Every method, in the order docs/protocol.md lists them. Typed so that a method missing here does not compile. */
-export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context', 'suggestion', 'index-rebuild'] as const satisfies readonly RequestMethod[];
+export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context', 'suggestion', 'index-rebuild', 'threads-rm'] as const satisfies readonly RequestMethod[];
 
 // A method of Requests that REQUEST_METHODS lacks makes this `false` and the line below fail to compile.
 const _allListed: Exclude<RequestMethod, (typeof REQUEST_METHODS)[number]> extends never ? true : false = true;

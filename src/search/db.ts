@@ -8,10 +8,14 @@
  * Layout (docs/search.md):
  * - `commands`: the command's metadata and its indexed text, deflated (the text is not kept twice:
  *   the FTS table is contentless, snippets are made from this copy).
- * - `fts`: FTS5, columns `command` and `output`, contentless with contentless_delete (SQLite ≥ 3.43),
- *   tokenizer unicode61 (words, case and diacritics folded).
- * - rowid = ended-at ms × 1024 + a counter, so newest-first is rowid order, which FTS5 walks
- *   backwards without sorting, and a time filter is a rowid range.
+ * - `fts`: FTS5, columns `output` and `command`, contentless with contentless_delete (SQLite ≥ 3.43),
+ *   tokenizer unicode61 (words, case and diacritics folded). `output` is column 0 because FTS5
+ *   marks every position list of another column with two extra bytes: the output's terms are
+ *   nearly all of the index (0.04× the text saved, docs/benchmarks.md "Search").
+ * - rowid = the end time in sixteenths of a second (ROWIDS_PER_SECOND), or the next free slot
+ *   after it, so newest-first is rowid order, which FTS5 walks backwards without sorting, and a
+ *   time filter is a rowid range. Slots this coarse keep the rowid deltas that FTS5 stores for every
+ *   term of every command at one or two bytes (end ms × 1024 cost 0.04× the text more).
  */
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -19,10 +23,22 @@ import { deflateRawSync } from 'node:zlib';
 import { loadBinding, type Database, type SqlValue, type Statement } from './sqlite.js';
 
 /** Version of the schema below; an index of another version is rebuilt. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-/** Rowids per ms of end time (the counter keeps commands that ended in the same ms apart). */
-export const ROWIDS_PER_MS = 1024;
+/** Rowids per second of end time: a command's rowid is its slot, or the next free one after it. */
+export const ROWIDS_PER_SECOND = 16;
+
+/**
+ * How far past its own slot a command's rowid may be: a command that finds its slot taken (many
+ * commands in a fraction of a second, a pasted script) takes the next free one. A `--until` filter
+ * looks this far past its slot and checks the exact end time.
+ */
+export const MAX_SLOT_BUMP = 16 * 3600;
+
+/** The rowid slot of an end time (ms since the epoch). */
+export function rowidSlot(ms: number): number {
+  return Math.floor((Math.max(0, ms) * ROWIDS_PER_SECOND) / 1000);
+}
 
 /** One command as the index stores it. */
 export interface IndexedCommand {
@@ -88,7 +104,7 @@ CREATE TABLE IF NOT EXISTS commands (
   text BLOB NOT NULL,
   UNIQUE (session, seq)
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(command, output, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(output, command, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
 `;
 
 /** Creates the file owner-only before SQLite opens it (its -wal and -shm files take the same mode). */
@@ -125,6 +141,8 @@ export class SearchIndex {
     try {
       db.exec('PRAGMA busy_timeout = 2000');
       if (!readOnly) {
+        // Before the first table (a no-op on an existing file): lets compact() give freed pages back.
+        db.exec('PRAGMA auto_vacuum = INCREMENTAL');
         db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
         db.exec(SCHEMA);
         const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
@@ -194,11 +212,16 @@ export class SearchIndex {
     this.statement('INSERT INTO fts (rowid, command, output) VALUES (?, ?, ?)').run(id, c.command ?? '', c.text);
   }
 
-  /** The first free rowid of end time `ms`. */
+  /** The first free rowid at or after the slot of end time `ms`. */
   private freeRowid(ms: number): number {
-    const base = Math.max(0, Math.round(ms)) * ROWIDS_PER_MS;
-    const last = this.statement('SELECT max(id) AS id FROM commands WHERE id >= ? AND id < ?').get(base, base + ROWIDS_PER_MS)?.id;
-    return last === null || last === undefined ? base : Number(last) + 1;
+    const slot = rowidSlot(ms);
+    // The slot itself, else the first taken id from the slot on whose successor is free (a
+    // primary-key walk over the run of taken ids: usually none or one).
+    const row = this.statement(`SELECT ? AS id WHERE NOT EXISTS (SELECT 1 FROM commands WHERE id = ?)
+      UNION ALL SELECT id + 1 FROM (SELECT c.id FROM commands c WHERE c.id >= ?
+        AND NOT EXISTS (SELECT 1 FROM commands d WHERE d.id = c.id + 1) ORDER BY c.id LIMIT 1)
+      LIMIT 1`).get(slot, slot, slot);
+    return Number(row?.id ?? slot);
   }
 
   private deleteRow(id: number): void {
@@ -243,6 +266,22 @@ export class SearchIndex {
   setMeta(key: string, value: string | null): void {
     if (value === null) this.statement('DELETE FROM meta WHERE key = ?').run(key);
     else this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /**
+   * Makes the file smaller after a large change (a rebuild, a catch-up, sessions removed): with
+   * `merge`, FTS5's 'optimize' merges the index into one segment (time and scratch space in
+   * proportion to the whole index: only after work of that order), then free pages go back to the
+   * file system (incremental vacuum).
+   * @returns bytes the file shrank by
+   */
+  compact(opts: { merge: boolean }): number {
+    const pageSize = Number(this.statement('PRAGMA page_size').get()?.page_size ?? 4096);
+    const pages = (): number => Number(this.statement('PRAGMA page_count').get()?.page_count ?? 0);
+    const before = pages();
+    if (opts.merge) this.statement("INSERT INTO fts (fts) VALUES ('optimize')").run();
+    this.db.exec('PRAGMA incremental_vacuum');
+    return (before - pages()) * pageSize;
   }
 
   /** Runs SQLite's quick_check: false when the file is damaged. */

@@ -77,6 +77,33 @@ describe('search', () => {
     expect(seqs({ limit: 2 })).toEqual(['2:1', '1:3']);
   });
 
+  it('keeps commands that end within one rowid slot apart, in order, with exact time filters', () => {
+    // 40 commands within 100 ms: the 1/16 s slots overflow into the next ones (db.ts rowidSlot).
+    const burst = Array.from({ length: 40 }, (_, i) => cmd({ session: 'cccc00000003', seq: i + 1, text: `burst ${i}`, endedAtMs: T0 + 5000 + i * 2.5 }));
+    index.add(burst);
+    const hits = runSearch(index, { query: 'burst', limit: 100 }).hits;
+    expect(hits.map((h) => h.seq)).toEqual(burst.map((c) => c.seq).reverse());
+    // The bumped rows are still found by their own end times, to the ms.
+    expect(runSearch(index, { query: 'burst', sinceMs: T0 + 5000 + 30 * 2.5, limit: 100 }).hits.map((h) => h.seq)).toEqual([40, 39, 38, 37, 36, 35, 34, 33, 32, 31]);
+    expect(runSearch(index, { query: 'burst', untilMs: T0 + 5000 + 3 * 2.5, limit: 100 }).hits.map((h) => h.seq)).toEqual([3, 2, 1]);
+  });
+
+  it('gives the space of removed sessions back to the file system', () => {
+    const big = Array.from({ length: 200 }, (_, i) => cmd({ session: 'dddd00000004', seq: i + 1, text: `${'lorem ipsum dolor '.repeat(200)} ${i}`, endedAtMs: T0 + 10_000 + i * 1000 }));
+    index.add(big);
+    const path = join(tmp, 'search.db');
+    const size = (): number => {
+      index.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      return statSync(path).size;
+    };
+    const full = size();
+    index.removeSessions(['dddd00000004']);
+    expect(index.compact({ merge: true })).toBeGreaterThan(0);
+    expect(size()).toBeLessThan(full / 2);
+    expect(seqs({ query: 'lorem' })).toEqual([]);
+    expect(seqs({ query: 'main' })).toEqual(['1:2', '1:1']);
+  });
+
   it('orders by rank on request, the command line weighing more', () => {
     expect(seqs({ query: 'error', order: 'rank' })[0]).toBe('2:1');
   });

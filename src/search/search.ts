@@ -6,7 +6,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { UsageError } from '../common/errors.js';
-import { ROWIDS_PER_MS, type IndexedCommand, type SearchIndex } from './db.js';
+import { MAX_SLOT_BUMP, rowidSlot, type IndexedCommand, type SearchIndex } from './db.js';
 import type { SearchQuery } from './filters.js';
 import type { SqlValue } from './sqlite.js';
 
@@ -133,17 +133,20 @@ function filterSql(q: SearchQuery): { where: string[]; params: SqlValue[] } {
   return { where, params };
 }
 
-/** The rowid range of the time filters (rowid = end ms × ROWIDS_PER_MS + n). */
+/**
+ * The time filters: a rowid range (a rowid is its end time's slot or a later one, db.ts), which
+ * bounds the walk, and the exact end time, which decides.
+ */
 function rowidRange(q: SearchQuery, column: string): { where: string[]; params: SqlValue[] } {
   const where: string[] = [];
   const params: SqlValue[] = [];
   if (q.sinceMs !== undefined) {
-    where.push(`${column} >= ?`);
-    params.push(Math.max(0, Math.floor(q.sinceMs)) * ROWIDS_PER_MS);
+    where.push(`${column} >= ?`, 'c.ended_ms >= ?');
+    params.push(rowidSlot(q.sinceMs), Math.floor(q.sinceMs));
   }
   if (q.untilMs !== undefined) {
-    where.push(`${column} < ?`);
-    params.push(Math.max(0, Math.floor(q.untilMs)) * ROWIDS_PER_MS);
+    where.push(`${column} <= ?`, 'c.ended_ms < ?');
+    params.push(rowidSlot(q.untilMs) + MAX_SLOT_BUMP, Math.floor(q.untilMs));
   }
   return { where, params };
 }
@@ -182,7 +185,7 @@ export function runSearch(index: SearchIndex, q: SearchQuery): SearchResult {
   } else {
     const range = rowidRange(q, 'fts.rowid');
     const where = ['fts MATCH ?', ...range.where, ...filters.where].join(' AND ');
-    const order = q.order === 'rank' ? 'bm25(fts, 4.0, 1.0)' : 'fts.rowid DESC';
+    const order = q.order === 'rank' ? 'bm25(fts, 1.0, 4.0)' : 'fts.rowid DESC';
     const sql = `SELECT ${cols} FROM fts JOIN commands c ON c.id = fts.rowid WHERE ${where} ORDER BY ${order} LIMIT ?`;
     const run = (fts: string): Record<string, SqlValue>[] => index.db.prepare(sql).all(ftsExpression(fts, q.in), ...range.params, ...filters.params, limit);
     ftsQuery = text;

@@ -22,3 +22,7 @@ export { renderOutput, type RenderOptions } from './render.js';
 export { readOutputRange, visitOutputRanges, type OutputRange, type OutputSpan, type TerminalSize } from './output.js';
 export { applyRetention, dirBytes, type RetentionLimits, type RetentionOptions, type RetentionReport } from './retention.js';
 export { TRIM_REASON } from './trim.js';
+export {
+  THREAD_FORMAT_VERSION, ThreadStore, newThreadId, parseThread, pruneThreads,
+  type ThreadId, type ThreadPruneOptions, type ThreadPruneReason, type ThreadRecord, type ThreadTurn,
+} from './threads.js';

@@ -49,6 +49,11 @@ export interface RetentionReport {
   totalBytesAfter: number;
   /** Sessions that could not be deleted or cut, and why; the rest of the run went on. */
   errors: Array<{ id: SessionId; message: string }>;
+  /**
+   * Threads deleted (src/store/threads.ts pruneThreads): `session` their session is gone, `age` not
+   * updated for maxAgeDays. Absent when threads were not looked at (applyRetention alone does not).
+   */
+  threads?: Array<{ id: string; reason: 'age' | 'session' }>;
 }
 
 const MB = 1024 * 1024;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { OmnishError } from '../common/errors.js';
 import {
-  indexPath, IndexCorruptError, parseDir, parseExit, parseLimit, parseSessionPrefix, parseWhen, SearchIndex,
+  indexPath, IndexCorruptError, loadBinding, parseDir, parseExit, parseLimit, parseSessionPrefix, parseWhen, SearchIndex,
   SqliteUnavailableError, type SearchQuery,
 } from '../search/index.js';
 
@@ -50,6 +50,13 @@ export function searchQuery(words: readonly string[], opts: SearchOptions, now =
  */
 export async function openIndexForSearch(path = indexPath()): Promise<SearchIndex> {
   if (!existsSync(path)) {
+    // Without SQLite there never will be one: say that, not "not yet".
+    try {
+      await loadBinding();
+    } catch (err) {
+      if (err instanceof SqliteUnavailableError) throw new OmnishError(err.message, { cause: err });
+      throw err;
+    }
     throw new OmnishError(`no search index at ${path} yet: omnishd builds it as it records (omnish index rebuild builds it from the store now)`);
   }
   try {
