@@ -82,6 +82,29 @@ describe('omnish ask with tools', () => {
     expect(listed.stdout).toMatch(/Tool calls of the model while omnishd answered:\n.*TOOL.*\n.*search\s+\{"query":"ENOSPC"\}/);
   });
 
+  it('a follow-up (ask -c) after a tool exchange: the earlier turns go again, and the tools are offered again', async () => {
+    fake = await FakeOpenAiServer.start();
+    configure('openai_compat');
+    const { id } = await recorded();
+    fake.enqueue(
+      { kind: 'tools', calls: [{ name: 'list_commands', input: { exit: 'nonzero' } }] },
+      { kind: 'stream', pieces: ['It failed writing.'] },
+      { kind: 'tools', calls: [{ name: 'get_command_output', input: { seq: 1, start_line: 3, end_line: 3 } }] },
+      { kind: 'stream', pieces: ['Line 3 says ENOSPC.'] },
+    );
+    const env = { ...KEY_ENV, OMNISH_SESSION: id };
+    expect((await omnishAsync(dir.path, ['ask', 'why?'], env)).stdout).toBe('· listed 0 commands\nIt failed writing.\n');
+    const r = await omnishAsync(dir.path, ['ask', '-c', 'which', 'line?'], env);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('· read the output of command 1 lines 3-3\nLine 3 says ENOSPC.\n');
+    const followUp = fake.completions[2]!;
+    expect(fake.toolsOf(followUp)).toContain('get_command_output');
+    const messages = (followUp.body as { messages: Array<{ role: string; content: string }> }).messages;
+    expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(messages[2]!.content).toBe('It failed writing.');
+    expect(fake.toolResultsOf(fake.completions[3]!)[0]!.content).toContain('--- output, lines 3-3 of');
+  });
+
   it('the loop stops at max_calls with a clear line when the model keeps calling tools', async () => {
     fake = await FakeAnthropicServer.start();
     configure('anthropic', '[llm.tools]\nmax_calls = 1\n');

@@ -88,7 +88,8 @@ export async function answer(job: AnswerJob): Promise<AskResult> {
     },
   }) : undefined;
   const system = useTools ? `${job.built.system}\n\n${toolsPrompt(tools.readFiles)}` : job.built.system;
-  audit.charsSent = system.length + job.built.user.length;
+  // The context's size (history included, for a follow-up) plus the tools' paragraph; results are added as they go.
+  audit.charsSent += system.length - job.built.system.length;
   let calls = 0;
   const onToolCall = (report: ToolCallReport): void => {
     calls++;

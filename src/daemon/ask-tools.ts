@@ -164,7 +164,9 @@ export function askToolExecutor(ctx: AskToolsContext): ToolExecutor {
       }
       case 'get_command_output': {
         const seq = int(a, 'get_command_output', 'seq', true) as number;
-        const session = str(a, 'get_command_output', 'session')?.toLowerCase() ?? ctx.sessionId;
+        // Never pickSession's default: omnishd's own $OMNISH_SESSION is whichever shell started it.
+        const session = str(a, 'get_command_output', 'session')?.toLowerCase() ?? ctx.sessionId ?? ctx.store.list()[0]?.id;
+        if (session === undefined) throw new UsageError('no sessions recorded yet');
         const start = int(a, 'get_command_output', 'start_line');
         const end = int(a, 'get_command_output', 'end_line');
         const out = await getOutputTool(toolCtx, { session, seq, start_line: start, end_line: end });
