@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LlmBackendError } from '../common/errors.js';
 import type { LlmBackend, LlmChunk, LlmRequest, LlmToolCall } from './backend.js';
 import { runToolLoop, type ToolExecutor } from './tool-loop.js';
 
@@ -73,6 +74,21 @@ describe('runToolLoop', () => {
     const r = await runToolLoop([b], request, slow, { maxCalls: 10, budgetMs: 3000, onText: () => {}, now: () => t });
     expect(r.limit).toBe('time');
     expect(b.requests[1]!.toolChoice).toBe('none');
+  });
+
+  it('retries and falls back within a round: a primary that keeps failing hands the loop to the fallback', async () => {
+    const broken: LlmBackend = {
+      name: 'broken', kind: 'anthropic', model: 'x', baseUrl: 'http://x', supportsTools: true,
+      // eslint-disable-next-line require-yield -- fails before its first chunk
+      async *stream(): AsyncGenerator<LlmChunk> {
+        throw new LlmBackendError('broken: server error (503)', { backend: 'broken', reason: 'server', retryable: true, status: 503 });
+      },
+    };
+    const spare = scripted([{ calls: [call('1')] }, { text: 'from the spare' }]);
+    const r = await runToolLoop([broken, spare], request, executor, { maxCalls: 3, budgetMs: 10_000, onText: () => {}, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    expect(r).toMatchObject({ answer: 'from the spare', calls: 1, rounds: 2 });
+    expect(r.backend?.name).toBe('b');
+    expect(spare.requests).toHaveLength(2);
   });
 
   it('without an executor: one plain request, no tools', async () => {
