@@ -40,6 +40,13 @@ describe('format of untrusted text', () => {
     expect(text).not.toContain('second line');
   });
 
+  it('shows a suggested command on the last line, bold, sanitized', () => {
+    const text = format('make', 'No space left.', 'rm -rf build\x1b]52;c;ZXZpbA==\x07\nreboot');
+    expect(text).toMatch(/╰ suggested: \x1b\[22;1mrm -rf build\^\[\]52;c;ZXZpbA==\^G\^Jreboot\x1b\[0m\r\n$/);
+    expect(text.replace(/\x1b\[(2|0|22;1)m|\r\n/g, '')).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/);
+    expect(format('make', 'ok')).toMatch(/╰\x1b\[0m\r\n$/);
+  });
+
   it('cuts a long command in the title', () => {
     const text = format(`echo ${'x'.repeat(100)}`, 'ok');
     expect(text).toContain(`\`echo ${'x'.repeat(54)}…\``);

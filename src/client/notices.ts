@@ -27,9 +27,9 @@ export class Notices {
 
   constructor(private readonly host: NoticeHost) {}
 
-  /** Queues an explanation for `command` and shows it now if the prompt is quiet. */
-  add(command: string | null, text: string): void {
-    this.pending.push(format(command, text));
+  /** Queues an explanation for `command` (with the command it suggests, if any) and shows it now if the prompt is quiet. */
+  add(command: string | null, text: string, suggestion?: string): void {
+    this.pending.push(format(command, text, suggestion));
     this.flush();
   }
 
@@ -51,11 +51,19 @@ function titleCommand(command: string): string {
   return chars.length > MAX_TITLE_COMMAND ? `${chars.slice(0, MAX_TITLE_COMMAND - 1).join('')}…` : chars.join('');
 }
 
-/** Dim, framed text with CR LF line ends (the terminal is raw); `command` and `text` are sanitized first. */
-export function format(command: string | null, text: string): string {
+/** Most characters of a suggested command shown in a notice. */
+const MAX_SUGGESTION = 200;
+
+/**
+ * Dim, framed text with CR LF line ends (the terminal is raw); `command`, `text` and `suggestion`
+ * are sanitized first. A suggested command gets the frame's last line, bold: `╰ suggested: make -j1`.
+ */
+export function format(command: string | null, text: string, suggestion?: string): string {
   const lines = sanitizeText(text).trim().split('\n');
   const shown = lines.slice(0, MAX_LINES);
   if (lines.length > MAX_LINES) shown.push(`… (${lines.length - MAX_LINES} more lines: omnish audit / omnish commands)`);
   const title = `omnish: why ${command ? `\`${titleCommand(command)}\`` : 'the last command'} failed`;
-  return `\x1b[2m╭ ${title}\r\n${shown.map((l) => `│ ${l}`).join('\r\n')}\r\n╰\x1b[0m\r\n`;
+  const cmd = suggestion ? [...sanitizeLine(suggestion)].slice(0, MAX_SUGGESTION).join('') : '';
+  const end = cmd ? `╰ suggested: \x1b[22;1m${cmd}\x1b[0m` : '╰\x1b[0m';
+  return `\x1b[2m╭ ${title}\r\n${shown.map((l) => `│ ${l}`).join('\r\n')}\r\n${end}\r\n`;
 }

@@ -54,7 +54,7 @@ export async function startRecorder(
     startDaemon: config.daemon.autostart ? () => spawnDaemon() : undefined,
     buffer,
     onEvent: (ev) => {
-      if (ev.kind === 'explanation' && notices) notices.add(ev.data.command, ev.data.text);
+      if (ev.kind === 'explanation' && notices) notices.add(ev.data.command, ev.data.text, ev.data.suggestion);
     },
   });
 }

@@ -7,6 +7,7 @@ import { UsageError } from '../common/errors.js';
 import { safeJson, TextSanitizer } from '../common/sanitize.js';
 import { request } from '../control/request.js';
 import type { ScopeParams } from '../protocol/index.js';
+import { suggestionLine, toolLine } from './ask-lines.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec, OptionUsage } from './registry.js';
 import { THREAD_OPTIONS, THREADS_HELP, threadParams, type ThreadFlags } from './threads-ask.js';
@@ -63,14 +64,16 @@ async function run(out: CommandIo, words: string[], flags: AskFlags): Promise<vo
       idleTimeoutMs: ANSWER_IDLE_MS,
       signal: stop.signal,
       onEvent: (ev) => {
-        if (ev.kind !== 'ask-chunk' || flags.json) return;
-        show(safe.push(ev.data.text));
+        if (flags.json) return;
+        if (ev.kind === 'ask-chunk') show(safe.push(ev.data.text));
+        else if (ev.kind === 'ask-tool') show(toolLine(ev.data.text, streamed === '' || streamed.endsWith('\n'), out.isTTY));
       },
     });
     if (flags.json) out.out(`${safeJson(result)}\n`);
     else {
       show(safe.end());
       if (!streamed.endsWith('\n')) out.out('\n');
+      if (result.suggestion) out.out(suggestionLine(result.suggestion, out.isTTY));
     }
   } catch (err) {
     if (!stop.signal.aborted) throw err;
@@ -102,7 +105,7 @@ export const askCommand: CommandSpec<[string[]], AskFlags> = {
   summary: 'ask the LLM about what happened in your terminal',
   usage: {
     arguments: [{ name: '<question...>', description: 'your question, e.g. why did make fail' }],
-    options: [...SCOPE_OPTIONS, ...THREAD_OPTIONS, { flags: '--json', description: 'print {answer, backend, model, usage, thread} as JSON instead of streaming' }],
+    options: [...SCOPE_OPTIONS, ...THREAD_OPTIONS, { flags: '--json', description: 'print {answer, backend, model, usage, thread, suggestion} as JSON instead of streaming' }],
     after: `\nThe context is shown by \`omnish context\` with the same options; secrets are redacted first.\n${THREADS_HELP}`,
   },
   run: (io, [words], flags) => run(io, words, flags),

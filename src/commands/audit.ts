@@ -1,11 +1,12 @@
 /**
  * `omnish audit`: every request omnish sent to an LLM — when, why, to which backend, how much —
- * and every tool call `omnish mcp` answered (which tool, with what, how much, what was redacted).
+ * and every tool call `omnish mcp` answered or the model made while omnishd answered (which tool,
+ * with what, how much, what was redacted).
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
-import { auditPath, type AuditEntry, type AuditLine, type McpAuditEntry } from '../store/audit.js';
+import { auditPath, type AuditEntry, type AuditLine, type LlmToolAuditEntry, type McpAuditEntry } from '../store/audit.js';
 import { localTime, table } from './format.js';
 import type { CommandSpec } from './registry.js';
 
@@ -37,6 +38,7 @@ export function readAudit(path = auditPath()): Entry[] {
 }
 
 const isMcp = (e: Entry): e is McpAuditEntry => e.kind === 'mcp';
+const isTool = (e: Entry): e is LlmToolAuditEntry => e.kind === 'llm-tool';
 
 /** The arguments of a tool call on one line, clipped to ARGS_CHARS. */
 function argumentsCell(args: Record<string, unknown>): string {
@@ -70,13 +72,29 @@ function renderMcp(entries: McpAuditEntry[]): string {
   return table(['TIME', 'CLIENT', 'TOOL', 'ARGUMENTS', 'BYTES', 'REDACTED', 'OUTCOME'], rows);
 }
 
-/** The LLM requests, then the MCP tool calls under a heading of their own (each table only when it has rows). */
+function renderTools(entries: LlmToolAuditEntry[]): string {
+  const rows = entries.map((e) => [
+    localTime(e.time),
+    e.trigger,
+    e.backend ?? '-',
+    e.tool,
+    argumentsCell(e.arguments ?? {}),
+    String(e.bytes),
+    String((e.redactions ?? []).reduce((n, r) => n + r.count, 0)),
+    e.outcome,
+  ].map(sanitizeLine)); // the tool's name and its arguments come from the model
+  return table(['TIME', 'TRIGGER', 'BACKEND', 'TOOL', 'ARGUMENTS', 'BYTES', 'REDACTED', 'OUTCOME'], rows);
+}
+
+/** The LLM requests, the tool calls of their models, then the MCP tool calls, each under a heading of its own (only when it has rows). */
 function render(entries: Entry[]): string {
   if (entries.length === 0) return 'No LLM requests or MCP tool calls yet.\n';
-  const llm = entries.filter((e): e is AuditEntry => !isMcp(e));
+  const llm = entries.filter((e): e is AuditEntry => !isMcp(e) && !isTool(e));
+  const tools = entries.filter(isTool);
   const mcp = entries.filter(isMcp);
   const parts: string[] = [];
   if (llm.length > 0) parts.push(renderLlm(llm));
+  if (tools.length > 0) parts.push(`Tool calls of the model while omnishd answered:\n${renderTools(tools)}`);
   if (mcp.length > 0) parts.push(`MCP tool calls (omnish mcp):\n${renderMcp(mcp)}`);
   return parts.join('\n');
 }

@@ -4,35 +4,17 @@
  * the daemon runs.
  */
 import { shortDurationUs } from '../common/format.js';
-import { UsageError } from '../common/errors.js';
 import { safeJson, sanitizeLine } from '../common/sanitize.js';
 // The two store modules it reads with, not the whole store (start-up: no reader, renderer, retention).
 import { readCommandRecords, type CommandRecord } from '../store/records.js';
-import { SessionStore, type StoredSession } from '../store/store.js';
+import { SessionStore } from '../store/store.js';
 import { table, tildify } from './format.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
-/**
- * The session a command means: `id` (a unique prefix), else the session this shell runs in
- * (`$OMNISH_SESSION`), else the newest one.
- * @throws UsageError for an unknown or ambiguous id, or when no session is recorded
- */
-export function pickSession(store: SessionStore, id?: string, env: NodeJS.ProcessEnv = process.env): StoredSession {
-  if (id !== undefined) return store.resolve(id);
-  const own = env.OMNISH_SESSION;
-  if (own) {
-    try {
-      return store.resolve(own);
-    } catch (err) {
-      // This shell's session is not recorded (the daemon was away when it started): fall back.
-      if (!(err instanceof UsageError)) throw err;
-    }
-  }
-  const newest = store.list()[0];
-  if (!newest) throw new UsageError('no sessions recorded yet');
-  return newest;
-}
+import { pickSession } from '../tools/sessions.js';
+
+export { pickSession };
 
 /** A duration in µs for a table: "0.4s", "12s", "3m05s", "2h04m". */
 export const commandDuration = shortDurationUs;

@@ -96,7 +96,7 @@ export async function effectiveDoc(fileOnly = false): Promise<{ doc: Table; conf
   if (!running) return { doc, config };
   for (const k of KEYS) if (k.runtime && !k.key.includes('<')) setIn(doc, k.key.split('.'), getIn(running, k.key.split('.')));
   // Backend tables: omnishd's set replaces the file's (set may have changed any of their keys).
-  const backends = (d: Table) => Object.entries((d.llm ?? {}) as Table).filter(([name, v]) => name !== 'auto_trigger' && typeof v === 'object' && v !== null && !Array.isArray(v));
+  const backends = (d: Table) => Object.entries((d.llm ?? {}) as Table).filter(([name, v]) => name !== 'auto_trigger' && name !== 'tools' && typeof v === 'object' && v !== null && !Array.isArray(v));
   for (const [name] of backends(doc)) setIn(doc, ['llm', name], undefined);
   for (const [name, table] of backends(running)) setIn(doc, ['llm', name], table);
   return { doc, config };

@@ -1,6 +1,6 @@
 /**
  * The MCP server of `omnish mcp` (docs/mcp.md): the SDK's McpServer on stdio, with the tools of
- * mcp-tools.ts and their schemas. Loaded by mcp.ts only when `omnish mcp` runs, so no other
+ * src/tools/read-tools.ts and their schemas. Loaded by mcp.ts only when `omnish mcp` runs, so no other
  * command loads the SDK or zod. stdout is the protocol channel: nothing else is written to it.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -12,9 +12,9 @@ import { loadConfig } from '../config/config.js';
 import { ConfigError } from '../common/errors.js';
 import { redact } from '../redact/redact.js';
 import { SessionStore } from '../store/store.js';
+import { getOutputTool, lastFailureTool, listCommandsTool, listSessionsTool, searchCommandsTool, type ToolContext } from '../tools/read-tools.js';
+import type { ToolText } from '../tools/results.js';
 import { AuditingTransport } from './mcp-audit.js';
-import type { ToolText } from './mcp-results.js';
-import { getOutputTool, lastFailureTool, listCommandsTool, listSessionsTool, searchCommandsTool, type ToolContext } from './mcp-tools.js';
 
 const INSTRUCTIONS = `omnish records the user's terminal sessions: every command line, its exit status, its working directory and its output.
 These tools read that record (they never run a command and never change anything). Secrets are replaced by [REDACTED:kind].

@@ -6,12 +6,12 @@
 import { join } from 'node:path';
 import { UsageError } from '../common/errors.js';
 import { readCommandRecords, readOutputRange, renderOutput, SessionStore, STREAM_FILE, type CommandRecord } from '../store/index.js';
-import { pickSession } from './commands.js';
+import { MAX_RENDER_BYTES } from '../tools/limits.js';
+import { pickSession } from '../tools/sessions.js';
 import type { CommandIo } from './io.js';
 import type { CommandSpec } from './registry.js';
 
-/** Most output rendered, bytes (its tail): a headless terminal holds every line, ~1 KiB per line of 80 cells. */
-export const MAX_RENDER_BYTES = 4 * 1024 * 1024;
+export { MAX_RENDER_BYTES } from '../tools/limits.js';
 
 /** A reference to a command: a session id prefix (undefined: the current session) and a seq (negative: from the end). */
 export interface CommandRef {

@@ -163,8 +163,20 @@ api_key_env = "OPENAI_API_KEY"
     expect(defaultConfig().llm).toEqual({
       fallback: [], maxContextTokens: 8000, backends: {},
       autoTrigger: { onNonzeroExit: true, onStderrPatterns: true, cooldownSeconds: 30, maxPerHour: 20, notify: false },
+      tools: { enabled: true, maxCalls: 8, budgetSeconds: 30, readFiles: false, readFileMaxBytes: 32_768 },
     });
     expect(load('[llm]\nmax_context_tokens = 4000\n').llm.default).toBeUndefined();
+  });
+
+  it('[llm.tools] and a backend\'s tools flag: read and checked', () => {
+    const c = load('[llm.tools]\nmax_calls = 3\nbudget_seconds = 5.5\nread_files = true\n[llm.local]\nbackend = "openai_compat"\nmodel = "m"\nbase_url = "http://127.0.0.1:1/v1"\ntools = false\n');
+    expect(c.llm.tools).toEqual({ enabled: true, maxCalls: 3, budgetSeconds: 5.5, readFiles: true, readFileMaxBytes: 32_768 });
+    expect(c.llm.backends.local?.tools).toBe(false);
+    expect(c.llm.default).toBe('local');
+    expect(() => load('[llm.tools]\nmax_calls = -1\n')).toThrow(/llm\.tools\.max_calls must be an integer from 0 to 100/);
+    expect(() => load('[llm.tools]\nbudget_seconds = 0\n')).toThrow(/llm\.tools\.budget_seconds must be a number of seconds above 0/);
+    expect(() => load('[llm.tools]\nread_files = "yes"\n')).toThrow(/llm\.tools\.read_files must be true or false/);
+    expect(() => load('[llm.tools]\nmax_call = 2\n')).toThrow(/unknown key llm\.tools\.max_call \(known: enabled, max_calls/);
   });
 
   it('reads max_tokens, timeout_seconds and a lone backend as the default', () => {

@@ -11,7 +11,7 @@ import { configPath } from '../common/paths.js';
 import { invalid, keyAt, type KeyAt } from './invalid.js';
 import { defaultLlmConfig, validateLlm, type LlmConfig } from './llm.js';
 
-export type { AutoTriggerConfig, LlmBackendConfig, LlmBackendKind, LlmConfig } from './llm.js';
+export type { AutoTriggerConfig, LlmBackendConfig, LlmBackendKind, LlmConfig, LlmToolsConfig } from './llm.js';
 
 /** The validated configuration. Sections grow with the features that read them. */
 export interface OmnishConfig {

@@ -63,12 +63,18 @@ const STATIC: ReadonlyArray<KeySpec & { get: Getter }> = [
   spec('llm.auto_trigger.cooldown_seconds', 'daemon', true, (c) => c.llm.autoTrigger.cooldownSeconds),
   spec('llm.auto_trigger.max_per_hour', 'daemon', true, (c) => c.llm.autoTrigger.maxPerHour),
   spec('llm.auto_trigger.notify', 'daemon', true, (c) => c.llm.autoTrigger.notify),
+  spec('llm.tools.enabled', 'daemon', true, (c) => c.llm.tools.enabled),
+  spec('llm.tools.max_calls', 'daemon', true, (c) => c.llm.tools.maxCalls),
+  spec('llm.tools.budget_seconds', 'daemon', true, (c) => c.llm.tools.budgetSeconds),
+  spec('llm.tools.read_files', 'daemon', true, (c) => c.llm.tools.readFiles),
+  spec('llm.tools.read_file_max_bytes', 'daemon', true, (c) => c.llm.tools.readFileMaxBytes),
 ];
 
 /** Keys of an `[llm.<name>]` table, in the order the docs list them. */
 const BACKEND: ReadonlyArray<[field: string, get: (b: LlmBackendConfig) => unknown]> = [
   ['backend', (b) => b.kind], ['model', (b) => b.model], ['base_url', (b) => b.baseUrl], ['api_key_cmd', (b) => b.apiKeyCmd],
   ['api_key_env', (b) => b.apiKeyEnv], ['max_tokens', (b) => b.maxTokens], ['timeout_seconds', (b) => b.timeoutSeconds],
+  ['tools', (b) => b.tools],
 ];
 
 /** Every key, backend keys as `llm.<name>.FIELD`. */
@@ -82,7 +88,7 @@ export function specFor(path: readonly string[]): KeySpec | undefined {
   const key = path.join('.');
   const found = KEYS.find((k) => k.key === key);
   if (found) return found;
-  if (path.length !== 3 || path[0] !== 'llm' || path[1] === 'auto_trigger') return undefined;
+  if (path.length !== 3 || path[0] !== 'llm' || path[1] === 'auto_trigger' || path[1] === 'tools') return undefined;
   return KEYS.find((k) => k.key === `llm.<name>.${path[2]}`);
 }
 

@@ -26,6 +26,22 @@ export interface LlmBackendConfig {
   maxTokens: number;
   /** Seconds to wait for the response to start, and then between streamed events (default 60). */
   timeoutSeconds: number;
+  /** TOML `tools`: false sends no tools to this backend (a model without tool use); default true. */
+  tools?: boolean;
+}
+
+/** `[llm.tools]`: the tools the model may call while it answers (docs/llm.md, "Tools"). */
+export interface LlmToolsConfig {
+  /** Offer tools at all (default true); false = the single-shot context only. */
+  enabled: boolean;
+  /** Most tool calls in one answer (default 8; 0 = no tools). */
+  maxCalls: number;
+  /** Seconds after which no further tool is run and the model must answer (default 30). */
+  budgetSeconds: number;
+  /** Offer read_file: text files under the session's directory or named in the context (default false). */
+  readFiles: boolean;
+  /** Largest part of a file read_file returns, bytes (default 32768). */
+  readFileMaxBytes: number;
 }
 
 /** `[llm.auto_trigger]`: when a failed command is explained without being asked. */
@@ -56,6 +72,7 @@ export interface LlmConfig {
   /** Every `[llm.<name>]` table, by name, in file order. */
   backends: Record<string, LlmBackendConfig>;
   autoTrigger: AutoTriggerConfig;
+  tools: LlmToolsConfig;
 }
 
 /** Default `max_tokens` of a backend (tokens). */
@@ -70,6 +87,7 @@ export function defaultLlmConfig(): LlmConfig {
     maxContextTokens: 8000,
     backends: {},
     autoTrigger: { onNonzeroExit: true, onStderrPatterns: true, cooldownSeconds: 30, maxPerHour: 20, notify: false },
+    tools: { enabled: true, maxCalls: 8, budgetSeconds: 30, readFiles: false, readFileMaxBytes: 32_768 },
   };
 }
 
@@ -81,7 +99,10 @@ function isTable(v: unknown): v is Table {
 
 const LLM_KEYS = ['default', 'fallback', 'max_context_tokens'];
 const AUTO_TRIGGER_KEYS = ['on_nonzero_exit', 'on_stderr_patterns', 'cooldown_seconds', 'max_per_hour', 'notify'];
-const BACKEND_KEYS = ['backend', 'model', 'base_url', 'api_key_cmd', 'api_key_env', 'max_tokens', 'timeout_seconds'];
+const TOOLS_KEYS = ['enabled', 'max_calls', 'budget_seconds', 'read_files', 'read_file_max_bytes'];
+const BACKEND_KEYS = ['backend', 'model', 'base_url', 'api_key_cmd', 'api_key_env', 'max_tokens', 'timeout_seconds', 'tools'];
+/** Sub-tables of `[llm]` that are not backends: no backend may have these names. */
+export const LLM_SECTIONS = ['auto_trigger', 'tools'];
 const KINDS: readonly LlmBackendKind[] = ['anthropic', 'openai_compat'];
 
 /** True when `url`'s host is this machine, where a server may need no key (Ollama, LM Studio, vLLM). */
@@ -104,9 +125,10 @@ export function validateLlm(llm: unknown, path: string): LlmConfig {
   const out = defaultLlmConfig();
   for (const [key, value] of Object.entries(llm)) {
     if (key === 'auto_trigger') out.autoTrigger = autoTrigger(value, path);
+    else if (key === 'tools') out.tools = toolsTable(value, path);
     else if (isTable(value)) out.backends[key] = backend(key, value, path);
     else if (!LLM_KEYS.includes(key)) {
-      throw invalid(path, { path: ['llm', key] }, `unknown key llm.${key} (known: ${LLM_KEYS.join(', ')}, auto_trigger, or a [llm.<name>] backend table)`);
+      throw invalid(path, { path: ['llm', key] }, `unknown key llm.${key} (known: ${LLM_KEYS.join(', ')}, auto_trigger, tools, or a [llm.<name>] backend table)`);
     }
   }
   if (llm.max_context_tokens !== undefined) out.maxContextTokens = positiveInt(llm.max_context_tokens, keyAt('llm', 'max_context_tokens'), path);
@@ -161,6 +183,7 @@ function backend(name: string, t: Table, path: string): LlmBackendConfig {
     }
     cfg.timeoutSeconds = t.timeout_seconds;
   }
+  if (t.tools !== undefined) cfg.tools = bool(t.tools, { name: `${at}.tools`, target: target('tools') }, path);
   if (t.base_url !== undefined) {
     if (typeof t.base_url !== 'string' || !/^https?:\/\/[^/]/.test(t.base_url) || !URL.canParse(t.base_url)) {
       throw invalid(path, target('base_url'), `${at}.base_url must be an http:// or https:// URL, such as "http://127.0.0.1:11434/v1"`);
@@ -185,6 +208,36 @@ function backend(name: string, t: Table, path: string): LlmBackendConfig {
     throw invalid(path, target(), `${at} needs api_key_cmd or api_key_env (only a base_url on localhost or 127.0.0.1 may go without a key)`);
   }
   return cfg;
+}
+
+function toolsTable(v: unknown, path: string): LlmToolsConfig {
+  if (!isTable(v)) throw invalid(path, { path: ['llm', 'tools'] }, 'llm.tools must be a table ([llm.tools])');
+  for (const key of Object.keys(v)) {
+    if (!TOOLS_KEYS.includes(key)) throw invalid(path, { path: ['llm', 'tools', key] }, `unknown key llm.tools.${key} (known: ${TOOLS_KEYS.join(', ')})`);
+  }
+  const out = defaultLlmConfig().tools;
+  const key = (k: string) => keyAt('llm', 'tools', k);
+  if (v.enabled !== undefined) out.enabled = bool(v.enabled, key('enabled'), path);
+  if (v.read_files !== undefined) out.readFiles = bool(v.read_files, key('read_files'), path);
+  if (v.max_calls !== undefined) {
+    if (!Number.isInteger(v.max_calls) || (v.max_calls as number) < 0 || (v.max_calls as number) > 100) {
+      throw invalid(path, key('max_calls').target, `${key('max_calls').name} must be an integer from 0 to 100 (0 offers no tools)`);
+    }
+    out.maxCalls = v.max_calls as number;
+  }
+  if (v.budget_seconds !== undefined) {
+    if (typeof v.budget_seconds !== 'number' || !(v.budget_seconds > 0) || v.budget_seconds > 600) {
+      throw invalid(path, key('budget_seconds').target, `${key('budget_seconds').name} must be a number of seconds above 0 and at most 600`);
+    }
+    out.budgetSeconds = v.budget_seconds;
+  }
+  if (v.read_file_max_bytes !== undefined) {
+    if (!Number.isInteger(v.read_file_max_bytes) || (v.read_file_max_bytes as number) < 1024 || (v.read_file_max_bytes as number) > 1_048_576) {
+      throw invalid(path, key('read_file_max_bytes').target, `${key('read_file_max_bytes').name} must be an integer from 1024 to 1048576 (bytes)`);
+    }
+    out.readFileMaxBytes = v.read_file_max_bytes as number;
+  }
+  return out;
 }
 
 function autoTrigger(v: unknown, path: string): AutoTriggerConfig {

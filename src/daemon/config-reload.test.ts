@@ -172,7 +172,7 @@ describe('omnish config reload, against a reloader on a real socket', () => {
       throw new Error('not in this test');
     };
     const handlers: RequestHandlers = {
-      ...stateHandlers(), gc: unused, ask: unused, context: unused, 'doctor-llm': unused, 'index-rebuild': unused, 'threads-rm': unused,
+      ...stateHandlers(), gc: unused, ask: unused, context: unused, 'doctor-llm': unused, 'index-rebuild': unused, suggestion: unused, 'threads-rm': unused,
       ...configHandlers(targets.targets, targets.r),
     };
     const state: DaemonState = { sessions, socket, startedAtMs: Date.now(), connections: () => 1, config: () => targets.r.status() };

@@ -63,7 +63,7 @@ function prune(doc: Table): void {
 }
 
 /** True for `[llm.<name>]` backend tables of a document. */
-const backendIn = (doc: Table, name: string): boolean => name !== 'auto_trigger' && isTable((doc.llm as Table | undefined)?.[name]);
+const backendIn = (doc: Table, name: string): boolean => name !== 'auto_trigger' && name !== 'tools' && isTable((doc.llm as Table | undefined)?.[name]);
 
 /** What changed from `before` to `after`, for people: a key, or `[llm.NAME] added` / `removed` for a whole backend. */
 export function describeChanges(before: Table, after: Table): string[] {

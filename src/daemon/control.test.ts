@@ -54,6 +54,7 @@ function fullTable(calls: string[]): RequestHandlers {
     'config-get': () => called('config-get', {}),
     'config-set': () => called('config-set', { ok: true }),
     'index-rebuild': () => called('index-rebuild', { state: 'ready', path: 'search.db', commands: 0, sessions: 0 }),
+    suggestion: () => called('suggestion', { command: null }),
     'threads-rm': () => called('threads-rm', { removed: [] }),
     'config-reload': () => called('config-reload', {
       outcome: 'unchanged', changed: [], newShellsOnly: [], config: { file: 'c.toml', source: 'defaults', loadedAtMs: 0, problem: null },

@@ -75,6 +75,7 @@ export class AutoExplainer {
       session.handle?.appendEvent(stored);
       session.conn.send(eventMessage(session.id, 'explanation', {
         seq: record.seq, command: record.command, text: result.answer, backend: result.backend, model: result.model,
+        ...(result.suggestion ? { suggestion: result.suggestion } : {}),
       }));
       if (this.config.notify) notify(record.command, result.answer);
       this.onExplained?.(session.id, record, question, sent, result, askedAtMs);

@@ -7,10 +7,12 @@
 import { UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
 import type { LlmMessage } from '../llm/backend.js';
-import type { AskResult, ScopeParams, UntrustedParams } from '../protocol/index.js';
+import type { AskResult, AskToolData, ScopeParams, UntrustedParams } from '../protocol/index.js';
 import type { SessionStore } from '../store/index.js';
 import { appendAudit, type AuditEntry } from '../store/audit.js';
+import { IndexCommandHistory } from './command-history.js';
 import type { Logger } from './log.js';
+import { Suggestions } from './suggestions.js';
 
 /** Which sessions a request is about, checked (`ScopeParams` of the protocol, as `parseScope` read it). */
 export type Scope = ScopeParams;
@@ -21,6 +23,8 @@ export interface RequestKind {
   purpose?: 'ask' | 'explain';
   /** The command in the asking session the question is about (see ContextOptions.focusSeq). */
   focusSeq?: number;
+  /** Told of each tool call the model makes, as the line the asker sees (ask-tools.ts). */
+  onTool?: (data: AskToolData) => void;
   /** A thread's earlier turns (src/daemon/threads.ts), oldest first: sent before this request's user message. */
   history?: LlmMessage[];
   /** Sent instead of a context built from the store (a follow-up's message, already redacted). */
@@ -45,6 +49,8 @@ export function parseScope(params: UntrustedParams<'ask'>): Scope {
 
 export class LlmService {
   private backends: Promise<Resolved> | undefined;
+  /** The latest command each session's answers proposed (the `suggestion` request). */
+  readonly suggestions = new Suggestions();
 
   constructor(
     private readonly store: SessionStore,
@@ -66,6 +72,7 @@ export class LlmService {
       purpose: kind.purpose ?? 'ask',
       focusSeq: kind.focusSeq,
       redact: this.config.redact,
+      history: new IndexCommandHistory(),
     });
   }
 
@@ -91,8 +98,12 @@ export class LlmService {
       durationMs: 0,
     };
     try {
-      const result = await this.stream(built, onText, signal, audit, kind.history);
-      return result;
+      const { answer } = await import('./ask-run.js');
+      const session = scope.scope === 'session' ? scope.session : undefined;
+      return await answer({
+        backends: await this.resolve(), built, history: kind.history, trigger, session, onText, onTool: kind.onTool, signal, audit,
+        config: this.config, store: this.store, suggestions: this.suggestions, log: this.log,
+      });
     } catch (err) {
       audit.outcome = signal.aborted ? 'cancelled' : `error: ${(err as Error).message.split('\n')[0]}`;
       throw err;
@@ -101,36 +112,6 @@ export class LlmService {
       appendAudit(audit);
       this.log.info({ trigger, backend: audit.backend, chars: audit.charsSent, outcome: audit.outcome }, 'llm request');
     }
-  }
-
-  private async stream(built: { system: string; user: string }, onText: (t: string) => void, signal: AbortSignal, audit: AuditEntry, history: LlmMessage[] = []): Promise<AskResult> {
-    const { withFallback } = await import('../llm/retry.js');
-    const { primary, fallbacks } = await this.resolve();
-    audit.backend = primary.name;
-    audit.model = primary.model;
-    const stream = withFallback([primary, ...fallbacks], { system: built.system, messages: [...history, { role: 'user', content: built.user }], signal }, {
-      onFailure: (f) => this.log.warn({ backend: f.backend, attempt: f.attempt, err: f.error.message, retryInMs: f.retryInMs }, 'llm attempt failed'),
-    });
-    let answer = '';
-    const result: AskResult = { answer: '', backend: primary.name, model: primary.model, usage: { inputTokens: 0, outputTokens: 0 } };
-    for await (const chunk of stream) {
-      if (chunk.type === 'text') {
-        answer += chunk.text;
-        onText(chunk.text);
-      } else {
-        result.usage = chunk.usage;
-        result.model = chunk.model || result.model;
-      }
-    }
-    if (stream.backend) {
-      result.backend = stream.backend.name;
-      audit.backend = stream.backend.name;
-    }
-    audit.model = result.model;
-    audit.tokensIn = result.usage.inputTokens;
-    audit.tokensOut = result.usage.outputTokens;
-    result.answer = answer;
-    return result;
   }
 
   /**

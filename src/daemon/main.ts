@@ -7,7 +7,7 @@ import type { Server } from 'node:net';
 import { configPath, daemonPidPath, runtimeDir, sessionsDir, socketPath, threadsDir } from '../common/paths.js';
 import { EXIT_ALREADY_RUNNING, pidAlive } from '../common/process.js';
 import { VERSION } from '../common/version.js';
-import { isUserFacing } from '../common/errors.js';
+import { isUserFacing, UsageError } from '../common/errors.js';
 import type { OmnishConfig } from '../config/config.js';
 import { SessionStore, ThreadStore, type RetentionReport } from '../store/index.js';
 import { loadOrCreateToken, UnixTransport, type TransportServer } from '../transport/index.js';
@@ -71,14 +71,20 @@ export async function main(args: string[]): Promise<void> {
 }
 
 /**
- * `ask` streams the answer as 'ask-chunk' Events and stores the exchange as a thread (threads.ts);
- * `context` returns what would be sent; `threads-rm` deletes threads.
+ * `ask` streams the answer as 'ask-chunk' Events, each tool call as an 'ask-tool' Event, and stores
+ * the exchange as a thread (threads.ts); `context` returns what would be sent; `threads-rm` deletes
+ * threads; `suggestion` returns the session's latest suggested command.
  */
-function llmHandlers(llm: LlmService, threads: ThreadKeeper): Pick<RequestHandlers, 'ask' | 'context' | 'threads-rm'> {
+function llmHandlers(llm: LlmService, threads: ThreadKeeper, store: SessionStore): Pick<RequestHandlers, 'ask' | 'context' | 'threads-rm' | 'suggestion'> {
   return {
-    ask: (_state, params, ctx) => threads.ask(params, (text) => ctx.emit('ask-chunk', { text }), ctx.signal),
+    ask: (_state, params, ctx) => threads.ask(params, (text) => ctx.emit('ask-chunk', { text }), ctx.signal, { onTool: (data) => ctx.emit('ask-tool', data) }),
     context: (_state, params) => llm.context(parseScope(params)),
     'threads-rm': (_state, params) => threads.remove(params),
+    suggestion: (_state, params) => {
+      if (typeof params.session !== 'string' || params.session === '') throw new UsageError('suggestion needs a session');
+      const found = llm.suggestions.get(store.resolve(params.session.toLowerCase()).id);
+      return found ? { command: found.command, atMs: found.atMs } : { command: null };
+    },
   };
 }
 
@@ -192,7 +198,7 @@ async function serve(socket: string, lock: Server, { log, flush: flushLog }: Dae
     ...stateHandlers(),
     ...gcHandler(sessions, config, indexer, threads),
     'index-rebuild': () => indexer.rebuild(),
-    ...llmHandlers(llm, threads),
+    ...llmHandlers(llm, threads, store),
     ...doctorHandlers(config),
     ...configHandlers({ config, llm, sessions, log }, reloader),
   };

@@ -45,7 +45,7 @@ export class ThreadKeeper {
    * @returns the answer, with the thread's id when it could be stored
    * @throws UsageError for bad params, nothing to continue, an unknown or busy thread; what LlmService.ask throws
    */
-  async ask(params: UntrustedParams<'ask'>, onText: (text: string) => void, signal: AbortSignal): Promise<AskResult> {
+  async ask(params: UntrustedParams<'ask'>, onText: (text: string) => void, signal: AbortSignal, extra: Pick<RequestKind, 'onTool'> = {}): Promise<AskResult> {
     const question = typeof params.question === 'string' ? params.question.trim() : '';
     if (!question) throw new UsageError('ask needs a question');
     const scope = parseScope(params);
@@ -53,10 +53,10 @@ export class ThreadKeeper {
     const earlier = params.continue === true ? this.latestOf(typeof params.session === 'string' ? params.session : undefined)
       : typeof params.thread === 'string' ? this.threads.resolve(params.thread) : undefined;
     if (params.continue === true && !earlier) throw new UsageError(NOTHING_TO_CONTINUE);
-    if (earlier) return this.followUp(earlier, scope, question, onText, signal);
+    if (earlier) return this.followUp(earlier, scope, question, onText, signal, extra);
     let sent = '';
     const askedAt = new Date(this.now()).toISOString();
-    const result = await this.llm.ask('ask', scope, question, onText, signal, { onBuilt: (b) => void (sent = b.user) });
+    const result = await this.llm.ask('ask', scope, question, onText, signal, { ...extra, onBuilt: (b) => void (sent = b.user) });
     const session = scope.session ?? (scope.scope === 'latest' ? this.sessions.list()[0]?.id : undefined);
     const thread = this.start('ask', this.sessionId(session), { role: 'user', content: sent, question, at: askedAt }, result);
     return this.store(thread) ? { ...result, thread: thread.id } : result;
@@ -124,7 +124,7 @@ export class ThreadKeeper {
     }
   }
 
-  private async followUp(thread: ThreadRecord, scope: ReturnType<typeof parseScope>, question: string, onText: (text: string) => void, signal: AbortSignal): Promise<AskResult> {
+  private async followUp(thread: ThreadRecord, scope: ReturnType<typeof parseScope>, question: string, onText: (text: string) => void, signal: AbortSignal, extra: Pick<RequestKind, 'onTool'>): Promise<AskResult> {
     if (this.busy.has(thread.id)) throw new UsageError(`thread ${thread.id} is answering a question now; try again when it is done`);
     this.busy.add(thread.id);
     try {
@@ -141,6 +141,7 @@ export class ThreadKeeper {
       const system = systemPrompt('ask');
       const chars = system.length + message.user.length + history.messages.reduce((n, m) => n + m.content.length, 0);
       const kind: RequestKind = {
+        ...extra,
         history: history.messages,
         prebuilt: { system, user: message.user, stats: { sessions: thread.session ? 1 : 0, commands: message.commands, chars, approxTokens: Math.ceil(chars / CHARS_PER_TOKEN), redactions: message.redactions } },
       };

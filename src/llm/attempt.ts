@@ -93,8 +93,9 @@ export async function* runAttempt(cfg: AttemptConfig, request: LlmRequest, open:
     let sawDone = false;
     try {
       for await (const chunk of open({ key, signal: dog.signal, alive: () => dog.kick(), request })) {
-        if (chunk.type === 'text') sawText = true;
-        else sawDone = true;
+        // A tool call counts as output: the caller acts on it, so it must not come twice.
+        if (chunk.type === 'done') sawDone = true;
+        else sawText = true;
         dog.pause();
         yield chunk;
         dog.kick();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmBackendConfig, LlmBackendKind } from '../config/llm.js';
-import { LlmBackendError, type LlmChunk, type LlmDoneChunk, type LlmRequest } from './backend.js';
+import { LlmBackendError, type LlmChunk, type LlmDoneChunk, type LlmRequest, type LlmToolCall, type LlmToolDefinition } from './backend.js';
 import { createBackend } from './registry.js';
 import { withFallback, withRetry, type RetryOptions } from './retry.js';
 import { FakeAnthropicServer } from './testing/fake-anthropic.js';
@@ -58,20 +58,28 @@ async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
 }
 
 /** Drains a stream; `error` is what it threw, if anything. */
-async function collect(stream: AsyncIterable<LlmChunk>): Promise<{ texts: string[]; done?: LlmDoneChunk; error?: LlmBackendError }> {
+async function collect(stream: AsyncIterable<LlmChunk>): Promise<{ texts: string[]; calls: LlmToolCall[]; done?: LlmDoneChunk; error?: LlmBackendError }> {
   const texts: string[] = [];
+  const calls: LlmToolCall[] = [];
   let done: LlmDoneChunk | undefined;
   try {
     for await (const chunk of stream) {
       if (chunk.type === 'text') texts.push(chunk.text);
+      else if (chunk.type === 'tool-call') calls.push(chunk.call);
       else done = chunk;
     }
   } catch (error) {
     expect(error).toBeInstanceOf(LlmBackendError);
-    return { texts, done, error: error as LlmBackendError };
+    return { texts, calls, done, error: error as LlmBackendError };
   }
-  return { texts, done };
+  return { texts, calls, done };
 }
+
+const SEARCH_TOOL: LlmToolDefinition = {
+  name: 'search',
+  description: 'Find recorded commands by words of their output.',
+  inputSchema: { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'integer' } }, required: ['query'] },
+};
 
 describe.each(['anthropic', 'openai_compat'] as const)('%s backend (real SDK, fake server)', (kind) => {
   const fake = (): Fake => fakes[kind];
@@ -100,6 +108,77 @@ describe.each(['anthropic', 'openai_compat'] as const)('%s backend (real SDK, fa
     } else {
       expect(body).toMatchObject({ messages: [{ role: 'system', content: question.system }, ...question.messages], max_tokens: 77, stream_options: { include_usage: true } });
     }
+  });
+
+  it('tool use: a streamed call with its arguments, then its result is sent back and the answer streams', async () => {
+    fake().enqueue(
+      { kind: 'tools', pieces: ['Let me look. '], calls: [{ name: 'search', input: { query: 'ENOSPC "disk"', limit: 5 }, id: 'call-1' }] },
+      { kind: 'stream', pieces: ['The disk ', 'is full.'] },
+    );
+    const withTools: LlmRequest = { ...question, tools: [SEARCH_TOOL] };
+    const first = await collect(backend().stream(withTools));
+    expect(first.error).toBeUndefined();
+    expect(first.texts.join('')).toBe('Let me look. ');
+    expect(first.calls).toEqual([{ id: 'call-1', name: 'search', input: { query: 'ENOSPC "disk"', limit: 5 } }]);
+    expect(first.done?.stopReason).toBe('tool_use');
+    expect(fake().toolsOf(fake().completions[0]!)).toEqual(['search']);
+    const second = await collect(backend().stream({
+      ...withTools,
+      messages: [
+        ...question.messages,
+        { role: 'assistant', content: 'Let me look. ', toolCalls: first.calls },
+        { role: 'user', content: '', toolResults: [{ id: 'call-1', content: 'found: make ENOSPC in session ab12' }] },
+      ],
+    }));
+    expect(second.texts.join('')).toBe('The disk is full.');
+    expect(second.done?.stopReason).toBe('end');
+    expect(fake().toolResultsOf(fake().completions[1]!)).toEqual([{ id: 'call-1', content: 'found: make ENOSPC in session ab12', isError: false }]);
+  });
+
+  it('several tool calls in one turn come in order; toolChoice none is sent as the provider spells it', async () => {
+    fake().enqueue({ kind: 'tools', calls: [{ name: 'search', input: { query: 'a' } }, { name: 'list_sessions', input: {} }] });
+    const { calls } = await collect(backend().stream({ ...question, tools: [SEARCH_TOOL, { ...SEARCH_TOOL, name: 'list_sessions' }] }));
+    expect(calls.map((c) => [c.name, c.input])).toEqual([['search', { query: 'a' }], ['list_sessions', {}]]);
+    expect(new Set(calls.map((c) => c.id)).size).toBe(2);
+    await collect(backend().stream({ ...question, tools: [SEARCH_TOOL], toolChoice: 'none' }));
+    const body = fake().completions[1]!.body as { tool_choice?: unknown };
+    expect(body.tool_choice).toEqual(kind === 'anthropic' ? { type: 'none' } : 'none');
+  });
+
+  it('a server that refuses tools: the request goes again without them, and later ones too', async () => {
+    fake().refuseTools = true;
+    try {
+      fake().enqueue({ kind: 'stream', pieces: ['plain answer'] }, { kind: 'stream', pieces: ['again'] });
+      const b = backend();
+      const { texts, error } = await collect(b.stream({ ...question, tools: [SEARCH_TOOL] }));
+      expect(error).toBeUndefined();
+      expect(texts).toEqual(['plain answer']);
+      expect(b.supportsTools).toBe(false);
+      expect(fake().completions.map((r) => fake().toolsOf(r).length)).toEqual([1, 0]);
+      await collect(b.stream({ ...question, tools: [SEARCH_TOOL] }));
+      expect(fake().completions).toHaveLength(3); // no second refusal
+    } finally {
+      fake().refuseTools = false;
+    }
+  });
+
+  it('tools = false: no tools are sent, and tool turns of the conversation travel as text', async () => {
+    const b = backend({ tools: false });
+    expect(b.supportsTools).toBe(false);
+    await collect(b.stream({
+      ...question,
+      tools: [SEARCH_TOOL],
+      messages: [
+        ...question.messages,
+        { role: 'assistant', content: '', toolCalls: [{ id: 'x1', name: 'search', input: { query: 'oom' } }] },
+        { role: 'user', content: 'go on', toolResults: [{ id: 'x1', content: 'RESULT-TEXT-42' }] },
+      ],
+    }));
+    const req = fake().completions[0]!;
+    expect(fake().toolsOf(req)).toEqual([]);
+    expect(fake().toolResultsOf(req)).toEqual([]);
+    expect(req.rawBody).toContain('RESULT-TEXT-42');
+    expect(req.rawBody).toContain('[tool call search');
   });
 
   it('reports an answer cut at the length limit', async () => {

@@ -9,10 +9,47 @@ import type { LlmBackendKind } from '../config/llm.js';
 export { LlmBackendError, type LlmErrorReason } from '../common/errors.js';
 export type { LlmBackendKind } from '../config/llm.js';
 
-/** One turn of the conversation. Terminal text in `content` is data, never instructions (the system prompt says so). */
+/**
+ * A tool the model may call (src/llm/tool-loop.ts runs it): its name, what it does (for the model),
+ * and its arguments as a JSON Schema object (`{ type: 'object', properties: …, required: … }`).
+ */
+export interface LlmToolDefinition {
+  /** `^[a-zA-Z0-9_-]{1,64}$`, as both providers require. */
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** A call of a tool the model asked for, its arguments parsed from the JSON it streamed. */
+export interface LlmToolCall {
+  /** The provider's id of the call (`toolu_…`, `call_…`): its result must name it. */
+  id: string;
+  name: string;
+  /** The arguments; `{}` when the model sent none or JSON that does not parse (the tool then refuses them). */
+  input: Record<string, unknown>;
+}
+
+/** What a tool call gave, sent back to the model. The text is untrusted data, redacted and framed by the loop. */
+export interface LlmToolResult {
+  /** LlmToolCall.id of the call answered. */
+  id: string;
+  content: string;
+  /** True when the tool failed: `content` is its error message. */
+  isError?: boolean;
+}
+
+/**
+ * One turn of the conversation. Terminal text in `content` is data, never instructions (the system
+ * prompt says so). An assistant turn may carry the tool calls it made (`toolCalls`), the next user
+ * turn their results (`toolResults`, before its `content`, which may then be empty).
+ */
 export interface LlmMessage {
   role: 'user' | 'assistant';
   content: string;
+  /** Assistant turns: the tools the model called, in order. */
+  toolCalls?: LlmToolCall[];
+  /** User turns: the results of the previous turn's calls, in the same order. */
+  toolResults?: LlmToolResult[];
 }
 
 /** What a caller asks of a backend. */
@@ -25,6 +62,14 @@ export interface LlmRequest {
   maxTokens?: number;
   /** Cancels the request (Ctrl-C): the stream then throws an LlmBackendError with reason "aborted". */
   signal?: AbortSignal;
+  /**
+   * Tools the model may call; none = a plain answer. A backend that cannot use tools (`tools = false`
+   * in its table, or a provider that refused them) sends the request without them, and writes the
+   * tool calls and results of `messages` as text.
+   */
+  tools?: LlmToolDefinition[];
+  /** 'none': the tools are described but may not be called (the last turn of a loop at its limit). Default 'auto'. */
+  toolChoice?: 'auto' | 'none';
 }
 
 /** Tokens counted by the provider for one request. 0 when the provider did not report them. */
@@ -37,9 +82,10 @@ export interface LlmUsage {
 
 /**
  * Why the model stopped: `end` = finished its answer, `max_tokens` = cut at the length limit,
- * `refusal` = declined or filtered, `other` = anything else (tool use, an unknown value).
+ * `refusal` = declined or filtered, `tool_use` = it waits for the results of its tool calls,
+ * `other` = anything else (an unknown value).
  */
-export type LlmStopReason = 'end' | 'max_tokens' | 'refusal' | 'other';
+export type LlmStopReason = 'end' | 'max_tokens' | 'refusal' | 'tool_use' | 'other';
 
 /** A piece of streamed answer text, in order; concatenated they are the answer. */
 export interface LlmTextChunk {
@@ -58,7 +104,13 @@ export interface LlmDoneChunk {
   providerStopReason: string | null;
 }
 
-export type LlmChunk = LlmTextChunk | LlmDoneChunk;
+/** A complete tool call (its arguments streamed whole), before the `done` chunk. */
+export interface LlmToolCallChunk {
+  type: 'tool-call';
+  call: LlmToolCall;
+}
+
+export type LlmChunk = LlmTextChunk | LlmToolCallChunk | LlmDoneChunk;
 
 /** A configured LLM. Safe to share: each `stream()` call is independent; key caching is per backend. */
 export interface LlmBackend {
@@ -69,8 +121,11 @@ export interface LlmBackend {
   readonly model: string;
   /** API root the requests go to (for logs and the audit trail). */
   readonly baseUrl: string;
+  /** False when this backend sends no tools (`tools = false`, or the provider refused them once). */
+  readonly supportsTools: boolean;
   /**
-   * Sends one request and streams the answer: text chunks as they arrive, then one `done` chunk.
+   * Sends one request and streams the answer: text chunks as they arrive, a `tool-call` chunk per
+   * complete tool call (only when the request has tools), then one `done` chunk.
    * Nothing is sent before iteration starts; breaking out of the loop cancels the HTTP request.
    * @throws LlmBackendError (while iterating) for every failure: HTTP errors, network errors, a
    *   stream that broke off, a timeout (`timeout_seconds` with nothing received), cancellation,
@@ -88,6 +143,8 @@ export function normalizeStopReason(raw: string | null | undefined): LlmStopReas
       return 'max_tokens';
     case 'refusal': case 'content_filter':
       return 'refusal';
+    case 'tool_use': case 'tool_calls': case 'function_call':
+      return 'tool_use';
     default:
       return 'other';
   }

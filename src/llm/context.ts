@@ -13,10 +13,12 @@ import {
   READ_TAIL_BYTES, loadSessions, outputBytes, renderRanges, type RenderedOutput, type SessionChoice, type SessionInfo,
 } from './context-read.js';
 import { CHARS_PER_TOKEN, approxTokens, byPriority, clip, fitBudget, type Lines, type Ranked } from './context-select.js';
+import { historyFor, type CommandHistory } from './context-history.js';
 import { SESSION_CLOSE, sessionData, systemPrompt, type Purpose } from './prompt.js';
 import { countMarkers, redact, type RedactOptions, type Redaction } from '../redact/redact.js';
 
 export type { SessionChoice } from './context-read.js';
+export type { CommandHistory, CommandHistoryFacts } from './context-history.js';
 
 export interface ContextOptions {
   store: SessionStore;
@@ -38,6 +40,8 @@ export interface ContextOptions {
   focusSeq?: number;
   /** The user's patterns and allow-list for redaction (`[redact]` in config.toml); none by default. */
   redact?: RedactOptions;
+  /** Earlier runs of the focused command, from the search index (context-history.ts); none: not said. */
+  history?: CommandHistory;
 }
 
 export interface ContextStats {
@@ -170,7 +174,7 @@ function variants(e: Entry): string[] {
 }
 
 /** A session's block: its header tag, the chosen entries in order with gaps marked, the closing tag. */
-function sessionBlock(session: SessionInfo, chosen: Map<Entry, string>): string {
+function sessionBlock(session: SessionInfo, chosen: Map<Entry, string>, extra?: string): string {
   const parts = [sessionHeader(session.meta, session.current, session.records.length)];
   if (session.problem !== undefined) parts.push(`[command records unreadable: ${sessionData(session.problem)}]`);
   const mine = [...chosen].filter(([e]) => e.session === session);
@@ -184,6 +188,7 @@ function sessionBlock(session: SessionInfo, chosen: Map<Entry, string>): string 
   }
   if (session.records.length > next) parts.push(commandsNotShown(session.records.length - next, next === 0 ? '' : 'later'));
   for (const [e, text] of mine) if (!e.record) parts.push(text);
+  if (extra !== undefined) parts.push(extra);
   parts.push(SESSION_CLOSE);
   return parts.join('\n\n');
 }
@@ -207,7 +212,8 @@ export async function buildContext(opts: ContextOptions): Promise<BuiltContext> 
   const question = opts.question === undefined ? '' : `Question: ${opts.question}`;
   // Fixed parts are always sent; entries share what is left.
   const frames = sessions.reduce((n, s) => n + sessionHeader(s.meta, s.current, s.records.length).length + SESSION_CLOSE.length + 2 * PER_ENTRY, 0);
-  const fixed = system.length + intro.length + question.length + 4 + frames;
+  const history = await historyFor(sessions, opts.focusSeq, opts.history, now);
+  const fixed = system.length + intro.length + question.length + 4 + frames + (history ? history.line.length + 2 : 0);
   const ordered = byPriority(candidates(sessions, now, opts.focusSeq)).slice(0, MAX_CANDIDATES);
   const fit = await fitBudget(ordered.length, async (i) => {
     if (!ordered[i]?.ready) await prepare(ordered.slice(i, i + BATCH), now, opts.redact ?? {});
@@ -215,7 +221,7 @@ export async function buildContext(opts: ContextOptions): Promise<BuiltContext> 
     return e ? variants(e) : [];
   }, opts.maxTokens * CHARS_PER_TOKEN - fixed, 80, PER_ENTRY);
   const chosen = new Map([...fit.chosen].map(([i, text]) => [ordered[i] as Entry, text]));
-  const user = await redact([intro, ...sessions.map((s) => sessionBlock(s, chosen)), question].filter((p) => p !== '').join('\n\n'), opts.redact);
+  const user = await redact([intro, ...sessions.map((s) => sessionBlock(s, chosen, history?.session === s ? history.line : undefined)), question].filter((p) => p !== '').join('\n\n'), opts.redact);
   const chars = system.length + user.text.length;
   return {
     system,

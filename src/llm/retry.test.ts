@@ -15,7 +15,7 @@ function error(backend: string, reason: LlmErrorReason, retryable: boolean, retr
 /** A backend that plays one script per call: text pieces, then an error or done. */
 function scripted(name: string, scripts: Array<{ texts?: string[]; fail?: LlmBackendError }>): LlmBackend & { calls: number } {
   const b = {
-    name, kind: 'openai_compat' as const, model: 'm', baseUrl: 'http://x', calls: 0,
+    name, kind: 'openai_compat' as const, model: 'm', baseUrl: 'http://x', supportsTools: false, calls: 0,
     async *stream(): AsyncGenerator<LlmChunk> {
       const script = scripts[b.calls++] ?? {};
       for (const text of script.texts ?? []) yield { type: 'text', text };

@@ -2,8 +2,8 @@
  * Retries and fallback, the same for every backend. A request is retried (exponential backoff with
  * jitter, `retry-after` honoured up to a cap) on 429, 5xx, network errors, broken streams and
  * timeouts, at most 3 attempts in all; then the `[llm] fallback` backends are tried in order. Both
- * happen only before the first piece of text reached the caller: text already shown is never
- * repeated, so a failure after it ends the answer with an error.
+ * happen only before the first piece of text (or tool call) reached the caller: text already shown
+ * is never repeated, so a failure after it ends the answer with an error.
  */
 import { LlmBackendError } from '../common/errors.js';
 import type { LlmBackend, LlmChunk, LlmRequest } from './backend.js';
@@ -62,7 +62,8 @@ export async function* withRetry(backend: LlmBackend, request: LlmRequest, optio
     let sawText = false;
     try {
       for await (const chunk of backend.stream(request)) {
-        if (chunk.type === 'text') sawText = true;
+        // A tool call is output too: a retry would make the model call it again.
+        if (chunk.type !== 'done') sawText = true;
         yield chunk;
       }
       return;

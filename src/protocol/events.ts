@@ -36,11 +36,27 @@ export type ExplanationEventData = {
   /** Config name of the backend that answered, and its model. */
   backend: string;
   model: string;
+  /**
+   * A command the model proposed (its suggest_command tool), one line, control characters removed
+   * by the daemon; absent when it proposed none. Untrusted all the same: sanitize before showing it.
+   */
+  suggestion?: string;
 };
 
 /** A piece of an `ask` answer, streamed on the control connection before the Response. */
 export type AskChunkData = {
   /** The next characters of the answer (untrusted). */
+  text: string;
+};
+
+/** One tool call made while an answer is prepared, streamed on the control connection like `ask-chunk`. */
+export type AskToolData = {
+  /** The tool's name (`search`, `get_command_output`, ...). */
+  tool: string;
+  /**
+   * One short line the daemon wrote, e.g. `searched "ENOSPC" in 14 sessions` (it quotes the model's
+   * arguments: untrusted, sanitize before showing it).
+   */
   text: string;
 };
 
@@ -51,6 +67,7 @@ export interface EventKinds {
   rule: DetectedEventData;
   explanation: ExplanationEventData;
   'ask-chunk': AskChunkData;
+  'ask-tool': AskToolData;
 }
 
 /** An Event kind's name. */
@@ -83,8 +100,10 @@ const READERS: { [K in EventKind]: (d: Fields) => EventKinds[K] | null } = {
   'nonzero-exit': detected,
   'output-pattern': detected,
   rule: detected,
-  explanation: (d) => (isNum(d.seq) && isCommand(d.command) && isStr(d.text) && isStr(d.backend) && isStr(d.model) ? (d as ExplanationEventData) : null),
+  explanation: (d) => (isNum(d.seq) && isCommand(d.command) && isStr(d.text) && isStr(d.backend) && isStr(d.model) && isOptional(d.suggestion, isStr)
+    ? (d as ExplanationEventData) : null),
   'ask-chunk': (d) => (isStr(d.text) ? { text: d.text } : null),
+  'ask-tool': (d) => (isStr(d.tool) && isStr(d.text) ? { tool: d.tool, text: d.text } : null),
 };
 
 /**

@@ -48,6 +48,12 @@ export type ThreadsRmParams = {
   all?: boolean;
 };
 
+/** Params of `suggestion`. */
+export type SuggestionParams = {
+  /** The session's id or a unique prefix of it. */
+  session: string;
+};
+
 /** Params of `gc`. */
 export type GcParams = {
   /** Say what would be freed, change nothing. */
@@ -207,6 +213,22 @@ export type AskResult = {
    * could not be stored, and from an omnishd older than the field.
    */
   thread?: string;
+  /**
+   * The command the model proposed with its suggest_command tool: one line, control characters
+   * removed by the daemon (still untrusted: sanitize before showing); absent or null for none.
+   * Absent from an omnishd older than the field.
+   */
+  suggestion?: string | null;
+  /** Tool calls made while answering; absent from an omnishd older than the field. */
+  toolCalls?: number;
+};
+
+/** Result of `suggestion`: the last command proposed in the session (by an answer or an auto-explanation). */
+export type SuggestionResult = {
+  /** One line, control characters removed (untrusted: sanitize before showing); null when there is none. */
+  command: string | null;
+  /** When it was proposed, ms since the epoch; absent with no command. */
+  atMs?: number;
 };
 
 /** Result of `threads-rm`. */
@@ -362,6 +384,7 @@ export interface Requests {
   'config-set': { params: ConfigSetParams; result: ConfigSetResult };
   'config-reload': { params: NoParams; result: ConfigReloadResult };
   'index-rebuild': { params: NoParams; result: IndexStatusResult };
+  suggestion: { params: SuggestionParams; result: SuggestionResult };
   'threads-rm': { params: ThreadsRmParams; result: ThreadsRmResult };
 }
 
@@ -379,7 +402,7 @@ export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
 export type UntrustedParams<M extends RequestMethod> = { readonly [K in keyof ParamsOf<M>]?: unknown } & Readonly<Record<string, unknown>>;
 
 /** Every method, in the order docs/protocol.md lists them. Typed so that a method missing here does not compile. */
-export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context', 'index-rebuild', 'threads-rm'] as const satisfies readonly RequestMethod[];
+export const REQUEST_METHODS = ['ping', 'status', 'sessions', 'gc', 'config-get', 'config-set', 'config-reload', 'doctor-llm', 'ask', 'context', 'suggestion', 'index-rebuild', 'threads-rm'] as const satisfies readonly RequestMethod[];
 
 // A method of Requests that REQUEST_METHODS lacks makes this `false` and the line below fail to compile.
 const _allListed: Exclude<RequestMethod, (typeof REQUEST_METHODS)[number]> extends never ? true : false = true;

@@ -1,6 +1,6 @@
 /**
  * Secret redaction: the last step before terminal text leaves the machine (DESIGN.md promise 3),
- * for an LLM (src/llm/context.ts) and for an MCP client (`omnish mcp`, src/commands/mcp-tools.ts) alike.
+ * for an LLM (src/llm/context.ts) and for an MCP client (`omnish mcp`, src/tools/read-tools.ts) alike.
  * Two detectors run over the text and their findings are merged:
  * - the secretlint recommended preset (`@secretlint/core`): well-kept rules for provider tokens
  *   (GitHub, Slack, OpenAI, Anthropic, npm, GCP, SendGrid, Shopify, Linear, 1Password, private

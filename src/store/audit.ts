@@ -1,6 +1,6 @@
 /**
- * The audit log: one JSON line per request sent to an LLM and per tool call answered by
- * `omnish mcp`, in `<stateDir>/audit.jsonl` (0600), so the user can check what left the machine,
+ * The audit log: one JSON line per request sent to an LLM, per tool call the model made while
+ * omnishd answered (its results went to the LLM), and per tool call answered by `omnish mcp`, in `<stateDir>/audit.jsonl` (0600), so the user can check what left the machine,
  * when, and to whom. `omnish audit` reads it.
  */
 import { appendFileSync } from 'node:fs';
@@ -31,6 +31,32 @@ export interface AuditEntry {
   outcome: string;
   /** Wall time of the request, ms. */
   durationMs: number;
+  /** Tool calls the model made while answering (each has an LlmToolAuditEntry); absent: none, or written before tools. */
+  toolCalls?: number;
+}
+
+/** One tool call the model made while omnishd answered (`::ask`, `omnish ask`, an auto-explanation): what it read. */
+export interface LlmToolAuditEntry {
+  kind: 'llm-tool';
+  /** When the call was run, ISO 8601 UTC. */
+  time: string;
+  /** What the answer was for, as in AuditEntry. */
+  trigger: 'ask' | 'auto';
+  /** The asking session's id, or null (a question about the latest or all sessions). */
+  session: string | null;
+  /** Config name of the backend whose model called it. */
+  backend: string | null;
+  /** The tool (`search`, `get_command_output`, `read_file`, `suggest_command`, ...) and its arguments as the model sent them. */
+  tool: string;
+  arguments: Record<string, unknown>;
+  /** UTF-8 bytes of the result sent to the LLM (after redaction and caps). */
+  bytes: number;
+  /** Secrets replaced in the result, by kind. */
+  redactions: Array<{ kind: string; count: number }>;
+  /** 'ok', or 'error: <one line>' (the model got the error as the result). */
+  outcome: string;
+  /** Wall time of the call, ms. */
+  durationMs: number;
 }
 
 /** One tool call answered by `omnish mcp` (src/commands/mcp.ts): what an AI client read. */
@@ -54,7 +80,7 @@ export interface McpAuditEntry {
 }
 
 /** A line of the audit log. */
-export type AuditLine = AuditEntry | McpAuditEntry;
+export type AuditLine = AuditEntry | McpAuditEntry | LlmToolAuditEntry;
 
 /** Path of the audit log. */
 export function auditPath(env: NodeJS.ProcessEnv = process.env): string {

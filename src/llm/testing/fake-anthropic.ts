@@ -4,10 +4,13 @@
  * answers `text/event-stream` with message_start, content_block_start, ping, content_block_delta
  * (text_delta) per piece, content_block_stop, message_delta (stop_reason, usage), message_stop.
  * Errors are `{"type":"error","error":{"type":...,"message":...}}` with the matching status.
+ * A `tools` behaviour adds a `tool_use` block per call (content_block_start with id and name,
+ * input_json_delta pieces, content_block_stop) and stops with `tool_use`; the results come back
+ * as `tool_result` blocks of the next user turn (toolResultsOf reads them).
  * Scripted per test through `enqueue` (see FakeBehaviour); `baseUrl` goes into `base_url`.
  */
 import type { ServerResponse } from 'node:http';
-import { FakeLlmServer, pause, sse, startSse, type FakeBehaviour, type RecordedRequest } from './fake-server.js';
+import { FakeLlmServer, jsonPieces, pause, sse, startSse, type FakeBehaviour, type RecordedRequest, type SentToolResult } from './fake-server.js';
 
 /** Anthropic's error type for each status (https://docs.anthropic.com/en/api/errors). */
 const ERROR_TYPES: Record<number, string> = {
@@ -57,8 +60,9 @@ export class FakeAnthropicServer extends FakeLlmServer {
     const bad = rejection(req);
     if (bad) return writeError(res, bad.status, bad.message, {});
     const s = behaviour.kind === 'stream' ? behaviour : undefined;
+    const t = behaviour.kind === 'tools' ? behaviour : undefined;
     const model = s?.model ?? (req.body as { model: string }).model;
-    const usage = s?.usage ?? { input: 42, output: pieces.length };
+    const usage = s?.usage ?? t?.usage ?? { input: 42, output: pieces.length };
     startSse(res, { 'request-id': requestId() });
     sse(res, {
       type: 'message_start',
@@ -75,8 +79,20 @@ export class FakeAnthropicServer extends FakeLlmServer {
     }
     if (!last) return;
     sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
+    let index = 0;
+    for (const call of t?.calls ?? []) {
+      index++;
+      const id = call.id ?? `toolu_fake${String(++ids).padStart(6, '0')}`;
+      sse(res, { type: 'content_block_start', index, content_block: { type: 'tool_use', id, name: call.name, input: {} } }, 'content_block_start');
+      sse(res, { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }, 'content_block_delta');
+      for (const partial_json of jsonPieces(JSON.stringify(call.input))) {
+        sse(res, { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } }, 'content_block_delta');
+      }
+      sse(res, { type: 'content_block_stop', index }, 'content_block_stop');
+    }
+    const stop = t ? 'tool_use' : s?.stopReason ?? 'end_turn';
     sse(res, {
-      type: 'message_delta', delta: { stop_reason: s?.stopReason ?? 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output },
+      type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: usage.output },
     }, 'message_delta');
     sse(res, { type: 'message_stop' }, 'message_stop');
     res.end();
@@ -84,6 +100,26 @@ export class FakeAnthropicServer extends FakeLlmServer {
 
   protected writeError(res: ServerResponse, status: number, message: string | undefined, headers: Record<string, string>): void {
     writeError(res, status, message, headers);
+  }
+
+  toolResultsOf(req: RecordedRequest): SentToolResult[] {
+    const messages = (req.body as { messages?: Array<{ content?: unknown }> } | undefined)?.messages ?? [];
+    const out: SentToolResult[] = [];
+    for (const m of messages) {
+      if (!Array.isArray(m.content)) continue;
+      for (const b of m.content as Array<Record<string, unknown>>) {
+        if (b.type !== 'tool_result') continue;
+        const content = typeof b.content === 'string' ? b.content
+          : Array.isArray(b.content) ? (b.content as Array<{ text?: string }>).map((c) => c.text ?? '').join('') : '';
+        out.push({ id: String(b.tool_use_id), content, isError: b.is_error === true });
+      }
+    }
+    return out;
+  }
+
+  toolsOf(req: RecordedRequest): string[] {
+    const tools = (req.body as { tools?: Array<{ name?: string }> } | undefined)?.tools ?? [];
+    return tools.map((t) => String(t.name));
   }
 
   protected other(req: RecordedRequest, res: ServerResponse): void {

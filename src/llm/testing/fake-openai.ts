@@ -4,11 +4,13 @@
  * with `stream: true` answers `data: {chat.completion.chunk}` lines (a role chunk, one chunk per
  * piece, a chunk with finish_reason, a usage chunk with no choices when
  * `stream_options.include_usage` was asked for) and `data: [DONE]`. Errors are
- * `{"error":{"message","type","param","code"}}`. `GET /v1/models` lists `models`, as Ollama,
+ * `{"error":{"message","type","param","code"}}`. A `tools` behaviour streams `delta.tool_calls`
+ * (index, id, type and name in the first piece, then argument pieces) and finishes with
+ * "tool_calls"; the results come back as `role: "tool"` messages (toolResultsOf reads them). `GET /v1/models` lists `models`, as Ollama,
  * LM Studio and vLLM do. Scripted per test through `enqueue`; `baseUrl` goes into `base_url`.
  */
 import type { ServerResponse } from 'node:http';
-import { FakeLlmServer, pause, sse, startSse, type FakeBehaviour, type RecordedRequest } from './fake-server.js';
+import { FakeLlmServer, jsonPieces, pause, sse, startSse, type FakeBehaviour, type RecordedRequest, type SentToolResult } from './fake-server.js';
 
 /** OpenAI's error `type` and `code` for each status. */
 const ERRORS: Record<number, { type: string; code: string | null }> = {
@@ -70,6 +72,7 @@ export class FakeOpenAiServer extends FakeLlmServer {
     const bad = this.#rejection(req);
     if (bad) return writeError(res, bad.status, bad.message, {});
     const s = behaviour.kind === 'stream' ? behaviour : undefined;
+    const t = behaviour.kind === 'tools' ? behaviour : undefined;
     const body = req.body as { model: string; stream_options?: { include_usage?: boolean } };
     const base = {
       id: `chatcmpl-fake${++ids}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000),
@@ -87,9 +90,14 @@ export class FakeOpenAiServer extends FakeLlmServer {
       sse(res, choice({ content }, null));
     }
     if (!last) return;
-    sse(res, choice({}, s?.stopReason ?? 'stop'));
+    (t?.calls ?? []).forEach((call, index) => {
+      const id = call.id ?? `call_fake${++ids}`;
+      sse(res, choice({ tool_calls: [{ index, id, type: 'function', function: { name: call.name, arguments: '' } }] }, null));
+      for (const args of jsonPieces(JSON.stringify(call.input))) sse(res, choice({ tool_calls: [{ index, function: { arguments: args } }] }, null));
+    });
+    sse(res, choice({}, t ? 'tool_calls' : s?.stopReason ?? 'stop'));
     if (includeUsage) {
-      const usage = s?.usage ?? { input: 42, output: pieces.length };
+      const usage = s?.usage ?? t?.usage ?? { input: 42, output: pieces.length };
       sse(res, { ...base, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });
     }
     sse(res, '[DONE]');
@@ -98,6 +106,19 @@ export class FakeOpenAiServer extends FakeLlmServer {
 
   protected writeError(res: ServerResponse, status: number, message: string | undefined, headers: Record<string, string>): void {
     writeError(res, status, message, headers);
+  }
+
+  toolResultsOf(req: RecordedRequest): SentToolResult[] {
+    const messages = (req.body as { messages?: Array<Record<string, unknown>> } | undefined)?.messages ?? [];
+    return messages.filter((m) => m.role === 'tool').map((m) => {
+      const content = typeof m.content === 'string' ? m.content : JSON.stringify(m.content);
+      return { id: String(m.tool_call_id), content, isError: content.startsWith('error: ') };
+    });
+  }
+
+  toolsOf(req: RecordedRequest): string[] {
+    const tools = (req.body as { tools?: Array<{ function?: { name?: string } }> } | undefined)?.tools ?? [];
+    return tools.map((t) => String(t.function?.name));
   }
 
   protected other(req: RecordedRequest, res: ServerResponse): void {

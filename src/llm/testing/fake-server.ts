@@ -16,7 +16,35 @@ export type FakeBehaviour =
   /** Start the stream, send `pieces`, then destroy the socket (a connection that breaks mid-answer). */
   | { kind: 'cut'; pieces: string[] }
   /** Never answer (or, with `pieces`, stall after sending them): for timeouts. */
-  | { kind: 'hang'; pieces?: string[] };
+  | { kind: 'hang'; pieces?: string[] }
+  /**
+   * Stream `pieces` of text (if any), then these tool calls, arguments streamed as JSON in a few
+   * pieces, and stop for tool use: the next queued behaviour answers the request that brings the
+   * results (a script: a call, then after its result, text).
+   */
+  | { kind: 'tools'; calls: FakeToolCall[]; pieces?: string[]; usage?: { input: number; output: number } };
+
+/** One scripted tool call: the tool's name, its arguments, and an id (default: made up). */
+export interface FakeToolCall {
+  name: string;
+  input: Record<string, unknown>;
+  id?: string;
+}
+
+/** A tool result found in a recorded request, in either provider's shape. */
+export interface SentToolResult {
+  id: string;
+  content: string;
+  isError: boolean;
+}
+
+/** `json` in pieces of about 3 parts, as a provider streams a tool call's arguments. */
+export function jsonPieces(json: string): string[] {
+  const size = Math.max(1, Math.ceil(json.length / 3));
+  const out: string[] = [];
+  for (let i = 0; i < json.length; i += size) out.push(json.slice(i, i + size));
+  return out;
+}
 
 /** One request as the server saw it. */
 export interface RecordedRequest {
@@ -66,6 +94,22 @@ export abstract class FakeLlmServer {
   protected abstract writeError(res: ServerResponse, status: number, message: string | undefined, headers: Record<string, string>): void;
   /** Answers anything that is not a completion request (GET /v1/models, ...). */
   protected abstract other(request: RecordedRequest, res: ServerResponse): void;
+  /** The tool results a completion request carried, in order (every turn of its conversation). */
+  abstract toolResultsOf(request: RecordedRequest): SentToolResult[];
+  /** The names of the tools a completion request offered ([] for none). */
+  abstract toolsOf(request: RecordedRequest): string[];
+
+  /**
+   * Answer every request that offers tools with the 400 a server without tool support gives
+   * (Ollama: `registry.ollama.ai/library/x does not support tools`).
+   */
+  refuseTools = false;
+
+  /** The refusal of a request with tools when `refuseTools`; undefined otherwise. */
+  protected toolRefusal(req: RecordedRequest): { status: number; message: string } | undefined {
+    if (!this.refuseTools || this.toolsOf(req).length === 0) return undefined;
+    return { status: 400, message: `registry.ollama.ai/library/${String((req.body as { model?: unknown })?.model)} does not support tools` };
+  }
 
   /** `http://127.0.0.1:<port>`. */
   get origin(): string {
@@ -116,10 +160,15 @@ export abstract class FakeLlmServer {
       if (!res.writableFinished) recorded.closedEarly = true;
     });
     if (!this.isCompletion(recorded.method, recorded.path)) return this.other(recorded, res);
+    // Refused before the script is consulted: the behaviour queued is for the request that follows.
+    const refused = this.toolRefusal(recorded);
+    if (refused) return this.writeError(res, refused.status, refused.message, {});
     const b = this.#queue.shift() ?? this.defaultBehaviour;
     switch (b.kind) {
       case 'stream':
         return this.writeStream(res, b.pieces, b, recorded, true);
+      case 'tools':
+        return this.writeStream(res, b.pieces ?? [], b, recorded, true);
       case 'error':
         return this.writeError(res, b.status, b.message, b.headers ?? {});
       case 'cut':

@@ -1,7 +1,7 @@
 /**
- * The tools of `omnish mcp` (docs/mcp.md), apart from the protocol: each reads the store or the
- * search index (never writes, never runs anything) and returns a ToolText, redacted and capped
- * (mcp-results.ts). Arguments arrive checked against the schemas of mcp-server.ts; what a schema
+ * The read-only tools over the record, shared by `omnish mcp` (docs/mcp.md) and omnishd's answers
+ * (src/daemon/ask-tools.ts): each reads the store or the search index (never writes, never runs
+ * anything) and returns a ToolText, redacted and capped (results.ts). Arguments arrive checked against the schemas of their caller (mcp-server.ts, ask-tools.ts); what a schema
  * cannot say (a bad --since, an unknown session) throws a UsageError, which the client gets as
  * the tool's error message.
  */
@@ -10,12 +10,11 @@ import { UsageError } from '../common/errors.js';
 import { countMarkers, redact, type RedactOptions } from '../redact/redact.js';
 import { runSearch, type SearchHit } from '../search/index.js';
 import { readCommandRecords, readOutputRange, renderOutput, SessionStore, STREAM_FILE, type CommandRecord, type StoredSession } from '../store/index.js';
-import { pickSession } from './commands.js';
-import { cappedJson, lineWindow, RESULT_CHARS, redactFields, type ToolText } from './mcp-results.js';
-import { redactSnippets } from './mcp-snippets.js';
-import { openIndexForSearch, searchQuery, type SearchOptions } from './search.js';
-import { listSessions } from './sessions.js';
-import { MAX_RENDER_BYTES } from './show.js';
+import { MAX_RENDER_BYTES } from './limits.js';
+import { cappedJson, lineWindow, RESULT_CHARS, redactFields, type ToolText } from './results.js';
+import { openIndexForSearch, searchQuery, type SearchOptions } from './search-query.js';
+import { listSessions, pickSession } from './sessions.js';
+import { redactSnippets } from './snippets.js';
 
 /** What every tool reads with. */
 export interface ToolContext {

@@ -1,5 +1,5 @@
 /**
- * What every `omnish mcp` result goes through before it reaches the AI client: secret redaction
+ * What every tool result (`omnish mcp`, omnishd's tool loop) goes through before it reaches a model: secret redaction
  * (src/redact, the very redactor of the LLM context, with the user's `[redact]` patterns and
  * allow-list) and a size cap with a note saying what was left out. The texts are terminal text,
  * untrusted: each field is redacted on its own (a JSON-escaped key block would hide from the rules).
