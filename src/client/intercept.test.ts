@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Interceptor, type InterceptHost } from './intercept.js';
+import { Interceptor, type InterceptHost, type KeyRouter } from './intercept.js';
 import { splitWords } from './prompt-commands.js';
 
 function setup(atPrompt = true) {
@@ -8,12 +8,14 @@ function setup(atPrompt = true) {
   const ran: string[] = [];
   let redraws = 0;
   let finish: () => void = () => {};
+  let router: KeyRouter | undefined;
   const host: InterceptHost = {
     atPrompt: () => atPrompt,
     show: (b) => void shown.push(b.toString()),
     redrawPrompt: () => void redraws++,
-    run: (line) => {
+    run: (line, keys) => {
       ran.push(line);
+      router = keys;
       return new Promise<void>((r) => (finish = r));
     },
     forward: (b) => void forwarded.push(b.toString()),
@@ -21,7 +23,7 @@ function setup(atPrompt = true) {
   const ic = new Interceptor(host);
   ic.promptReady();
   const type = (s: string) => ic.filter(Buffer.from(s, 'utf8'))?.toString('utf8') ?? null;
-  return { ic, type, shown, ran, forwarded, redraws: () => redraws, finish: () => finish() };
+  return { ic, type, shown, ran, forwarded, redraws: () => redraws, finish: () => finish(), keys: () => router! };
 }
 
 describe('Interceptor', () => {
@@ -38,6 +40,20 @@ describe('Interceptor', () => {
     expect(s.redraws()).toBe(1);
     // Back at an empty prompt: another :: is intercepted again.
     expect(s.type('::')).toBeNull();
+  });
+
+  it('puts what a command typed ahead on the command line after the prompt, before keys typed meanwhile, and is then mid-line', async () => {
+    const s = setup();
+    s.type('::fix\r');
+    s.keys().typeAhead('make -j1');
+    expect(s.type('x')).toBeNull(); // a key typed while it runs waits
+    expect(s.forwarded).toEqual([]);
+    s.finish();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.redraws()).toBe(1);
+    expect(s.forwarded).toEqual(['make -j1', 'x']);
+    // The line is not empty now: a :: typed next goes to the shell.
+    expect(s.type('::')).toBe('::');
   });
 
   it('passes a single colon and what follows to the shell', () => {

@@ -25,9 +25,23 @@ export interface InterceptHost {
   settled?(): void;
 }
 
-/** Routes keys typed while a `::` command runs to whoever listens (e.g. replay's q). */
+/**
+ * Routes keys typed while a `::` command runs to whoever listens (e.g. replay's q), and holds what
+ * the command puts on the shell's command line for when it ends (`::fix`).
+ */
 export class KeyRouter {
   private listener: ((key: Buffer) => boolean | void) | undefined;
+  private typed: Buffer[] = [];
+
+  /** Text for the shell's command line once the command has ended (see CommandIo.typeAhead). */
+  typeAhead(text: string): void {
+    this.typed.push(Buffer.from(text, 'utf8'));
+  }
+
+  /** What typeAhead collected, emptied. */
+  takeTyped(): Buffer {
+    return Buffer.concat(this.typed.splice(0));
+  }
 
   /** Subscribes; a listener returns false for keys it does not use. Returns the unsubscribe function. */
   listen(listener: (key: Buffer) => boolean | void): () => void {
@@ -189,6 +203,12 @@ export class Interceptor {
       this.mode = 'pass';
       this.lineEmpty = true;
       this.host.redrawPrompt();
+      // What the command typed goes first and unfiltered (it is never a `::` line), then the user's keys.
+      const typed = this.keys.takeTyped();
+      if (typed.length > 0) {
+        this.lineEmpty = false;
+        this.host.forward(typed);
+      }
       const typeahead = Buffer.concat(this.typeahead.splice(0));
       const forward = typeahead.length > 0 ? this.filter(typeahead) : null;
       if (forward && forward.length > 0) this.host.forward(forward);

@@ -104,6 +104,7 @@ export async function runPromptCommand(
     isTTY: true,
     atPrompt: true,
     onKey: (listener) => keys.listen(listener),
+    typeAhead: (t) => keys.typeAhead(t),
     setExitCode: () => {},
     session,
   };

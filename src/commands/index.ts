@@ -13,6 +13,8 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./ask.js')).askCommand },
   { name: 'threads', summary: 'list the conversations kept from ask and auto-explanations (show one, delete them)', synopsis: '',
     load: async () => (await import('./threads.js')).threadsCommand },
+  { name: 'fix', summary: 'put the command the LLM last suggested on your command line (not run: Enter runs it)', synopsis: '[options]',
+    load: async () => (await import('./fix.js')).fixCommand },
   { name: 'context', summary: 'show exactly what ask would send to the LLM, without sending it', synopsis: '[options]',
     load: async () => (await import('./context.js')).contextCommand },
   { name: 'sessions', summary: 'list recorded sessions (active first, then newest)', synopsis: '[options]',

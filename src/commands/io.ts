@@ -28,6 +28,12 @@ export interface CommandIo {
    * function restores it. Undefined without such a terminal, and at a prompt (use onKey there).
    */
   rawKeys?: (listener: (key: Buffer) => void) => () => void;
+  /**
+   * At a prompt only: once the command has ended and the prompt is back, `text` is on the shell's
+   * command line as if the user had typed it, not run (Enter is theirs to press). The caller
+   * passes printable text on one line: control characters would be keys to the line editor.
+   */
+  typeAhead?: (text: string) => void;
   /** Sets the exit status the command reports (default 0). */
   setExitCode(code: number): void;
   /** The omnish session the command runs in, when it runs as `::name` at its prompt. */
