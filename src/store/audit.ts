@@ -35,8 +35,24 @@ export interface AuditEntry {
   toolCalls?: number;
 }
 
+/** What every audited tool call records, whoever asked for it (the model in omnishd, an MCP client). */
+export interface ToolCallAudit {
+  /** The tool (`search`, `get_command_output`, ...). */
+  tool: string;
+  /** Its arguments as they were sent. */
+  arguments: Record<string, unknown>;
+  /** UTF-8 bytes of the result sent back (after redaction and caps). */
+  bytes: number;
+  /** Secrets replaced in the result, by kind. */
+  redactions: Array<{ kind: string; count: number }>;
+  /** 'ok', or why not ('error: <one line>'; for MCP also 'truncated'). */
+  outcome: string;
+  /** Wall time of the call, ms. */
+  durationMs: number;
+}
+
 /** One tool call the model made while omnishd answered (`::ask`, `omnish ask`, an auto-explanation): what it read. */
-export interface LlmToolAuditEntry {
+export interface LlmToolAuditEntry extends ToolCallAudit {
   kind: 'llm-tool';
   /** When the call was run, ISO 8601 UTC. */
   time: string;
@@ -46,37 +62,18 @@ export interface LlmToolAuditEntry {
   session: string | null;
   /** Config name of the backend whose model called it. */
   backend: string | null;
-  /** The tool (`search`, `get_command_output`, `read_file`, `suggest_command`, ...) and its arguments as the model sent them. */
-  tool: string;
-  arguments: Record<string, unknown>;
-  /** UTF-8 bytes of the result sent to the LLM (after redaction and caps). */
-  bytes: number;
-  /** Secrets replaced in the result, by kind. */
-  redactions: Array<{ kind: string; count: number }>;
-  /** 'ok', or 'error: <one line>' (the model got the error as the result). */
-  outcome: string;
-  /** Wall time of the call, ms. */
-  durationMs: number;
+  // tool: `search`, `get_command_output`, `read_file`, `suggest_command`, ...; arguments as the model sent
+  // them; outcome 'ok' or 'error: <one line>' (the model got the error as the result).
 }
 
 /** One tool call answered by `omnish mcp` (src/commands/mcp.ts): what an AI client read. */
-export interface McpAuditEntry {
+export interface McpAuditEntry extends ToolCallAudit {
   kind: 'mcp';
   /** When the call arrived, ISO 8601 UTC. */
   time: string;
   /** The MCP client's name and version as it introduced itself (`claude-code 1.2.3`), null if it did not. */
   client: string | null;
-  /** The tool called (`search`, `get_command_output`, ...) and its arguments as the client sent them. */
-  tool: string;
-  arguments: Record<string, unknown>;
-  /** UTF-8 bytes of the result's text sent back (after redaction and caps). */
-  bytes: number;
-  /** Secrets replaced in the result, by kind. */
-  redactions: Array<{ kind: string; count: number }>;
-  /** 'ok', 'truncated' (a cap cut the result), or 'error: <one line>'. */
-  outcome: string;
-  /** Wall time of the call, ms. */
-  durationMs: number;
+  // tool and arguments as the client sent them; outcome 'ok', 'truncated' (a cap cut the result) or 'error: <one line>'.
 }
 
 /** A line of the audit log. */
