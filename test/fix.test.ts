@@ -53,7 +53,7 @@ describe('::fix', () => {
       );
       const t = dir.omnish({ env: { ...KEY_ENV, OMNISH_SHELL: SHELLS[shell] }, args: [] });
       await t.waitFor(PROMPT_READY, { timeoutMs: 15_000 });
-      await typedAtPrompt(t, '::ask how do I greet\r', 'suggested:');
+      await typedAtPrompt(t, '::ask how do I greet\r', '(::fix puts it on your command line)');
       await t.waitFor(PROMPT_READY, { since: t.mark() - 200, timeoutMs: 15_000 });
 
       // ::fix types the command; nothing runs yet. The user adds to the line, then presses Enter.

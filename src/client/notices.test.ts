@@ -42,7 +42,7 @@ describe('format of untrusted text', () => {
 
   it('shows a suggested command on the last line, bold, sanitized', () => {
     const text = format('make', 'No space left.', 'rm -rf build\x1b]52;c;ZXZpbA==\x07\nreboot');
-    expect(text).toMatch(/╰ suggested: \x1b\[22;1mrm -rf build\^\[\]52;c;ZXZpbA==\^G\^Jreboot\x1b\[0m\r\n$/);
+    expect(text).toMatch(/╰ suggested: \x1b\[22;1mrm -rf build\^\[\]52;c;ZXZpbA==\^G\^Jreboot\x1b\[0m\x1b\[2m {2}\(::fix puts it on your command line\)\x1b\[0m\r\n$/);
     expect(text.replace(/\x1b\[(2|0|22;1)m|\r\n/g, '')).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/);
     expect(format('make', 'ok')).toMatch(/╰\x1b\[0m\r\n$/);
   });

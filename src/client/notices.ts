@@ -56,7 +56,8 @@ const MAX_SUGGESTION = 200;
 
 /**
  * Dim, framed text with CR LF line ends (the terminal is raw); `command`, `text` and `suggestion`
- * are sanitized first. A suggested command gets the frame's last line, bold: `╰ suggested: make -j1`.
+ * are sanitized first. A suggested command gets the frame's last line, bold: `╰ suggested: make -j1`,
+ * with a dim hint that `::fix` types it.
  */
 export function format(command: string | null, text: string, suggestion?: string): string {
   const lines = sanitizeText(text).trim().split('\n');
@@ -64,6 +65,6 @@ export function format(command: string | null, text: string, suggestion?: string
   if (lines.length > MAX_LINES) shown.push(`… (${lines.length - MAX_LINES} more lines: omnish audit / omnish commands)`);
   const title = `omnish: why ${command ? `\`${titleCommand(command)}\`` : 'the last command'} failed`;
   const cmd = suggestion ? [...sanitizeLine(suggestion)].slice(0, MAX_SUGGESTION).join('') : '';
-  const end = cmd ? `╰ suggested: \x1b[22;1m${cmd}\x1b[0m` : '╰\x1b[0m';
+  const end = cmd ? `╰ suggested: \x1b[22;1m${cmd}\x1b[0m\x1b[2m  (::fix puts it on your command line)\x1b[0m` : '╰\x1b[0m';
   return `\x1b[2m╭ ${title}\r\n${shown.map((l) => `│ ${l}`).join('\r\n')}\r\n${end}\r\n`;
 }

@@ -19,8 +19,12 @@ export function toolLine(text: string, atLineStart: boolean, color: boolean): st
   return `${atLineStart ? '' : '\n'}${color ? `\x1b[2m${body}\x1b[0m` : body}\n`;
 }
 
-/** The suggestion after the answer, on a line of its own: `  suggested: CMD` (the command bold on a terminal). */
-export function suggestionLine(command: string, color: boolean): string {
+/**
+ * The suggestion after the answer, on a line of its own: `  suggested: CMD` (the command bold on a
+ * terminal); at a prompt with a hint that `::fix` types it.
+ */
+export function suggestionLine(command: string, color: boolean, atPrompt = false): string {
   const cmd = clip(command);
-  return color ? `\x1b[2m  suggested:\x1b[0m \x1b[1m${cmd}\x1b[0m\n` : `  suggested: ${cmd}\n`;
+  const hint = atPrompt ? '  (::fix puts it on your command line)' : '';
+  return color ? `\x1b[2m  suggested:\x1b[0m \x1b[1m${cmd}\x1b[0m\x1b[2m${hint}\x1b[0m\n` : `  suggested: ${cmd}${hint}\n`;
 }

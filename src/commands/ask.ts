@@ -73,7 +73,7 @@ async function run(out: CommandIo, words: string[], flags: AskFlags): Promise<vo
     else {
       show(safe.end());
       if (!streamed.endsWith('\n')) out.out('\n');
-      if (result.suggestion) out.out(suggestionLine(result.suggestion, out.isTTY));
+      if (result.suggestion) out.out(suggestionLine(result.suggestion, out.isTTY, out.atPrompt));
     }
   } catch (err) {
     if (!stop.signal.aborted) throw err;

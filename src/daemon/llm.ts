@@ -117,8 +117,9 @@ export class LlmService {
   /**
    * A shell that has just started may ask before its recorder has registered the session (the
    * daemon was started on demand, the client reconnects with backoff): give it a moment.
+   * @throws StoreError (no session matches) after `timeoutMs`
    */
-  private async waitForSession(id: string, timeoutMs = SESSION_WAIT_MS): Promise<void> {
+  async waitForSession(id: string, timeoutMs = SESSION_WAIT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {

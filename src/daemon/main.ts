@@ -80,8 +80,10 @@ function llmHandlers(llm: LlmService, threads: ThreadKeeper, store: SessionStore
     ask: (_state, params, ctx) => threads.ask(params, (text) => ctx.emit('ask-chunk', { text }), ctx.signal, { onTool: (data) => ctx.emit('ask-tool', data) }),
     context: (_state, params) => llm.context(parseScope(params)),
     'threads-rm': (_state, params) => threads.remove(params),
-    suggestion: (_state, params) => {
+    suggestion: async (_state, params) => {
       if (typeof params.session !== 'string' || params.session === '') throw new UsageError('suggestion needs a session');
+      // `::fix` in a shell that has just started: its session may not be registered yet.
+      await llm.waitForSession(params.session.toLowerCase());
       const found = llm.suggestions.get(store.resolve(params.session.toLowerCase()).id);
       return found ? { command: found.command, atMs: found.atMs } : { command: null };
     },
