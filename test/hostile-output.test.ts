@@ -38,11 +38,11 @@ describe('hostile terminal output', () => {
     const figures = `client ${mib(run.client.baseline)} → peak ${mib(run.client.peak)}; daemon ${mib(run.daemon.baseline)} → peak ${mib(run.daemon.peak)}, after ${mib(run.daemon.after)}; ${run.term.bytes} bytes in ${run.seconds.toFixed(1)} s`;
     console.log(`hostile output: ${figures}`);
 
-    // The native relay keeps up with a daemon whose heap is capped; the JavaScript relay at full
-    // speed can leave it more than the 8 MiB cap behind, and then what is dropped is a gap, by
-    // design: every byte is then either stored, in place, or counted by a gap.
+    // A daemon whose heap is capped (and that also indexes every command) can fall more than the
+    // client's 8 MiB cap behind a relay at full speed on a loaded machine (the JavaScript relay
+    // often, the native one seen once on Node 24 in CI); what is dropped is then a gap, by design:
+    // every byte is either stored, in place, or counted by a gap.
     const lost = run.store.lostBytes;
-    if (process.env.OMNISH_RELAY !== 'js') expect(run.store.gaps, 'gaps on the native relay').toBe(0);
     expect(run.store).toEqual({ termBytes: run.term.bytes, storedBytes: run.term.bytes - lost, gaps: run.store.gaps, lostBytes: lost, firstDifference: -1 });
     expect(run.client.peak - run.client.baseline, figures).toBeLessThan(CLIENT_GROWTH);
     expect(run.daemon.peak - run.daemon.baseline, figures).toBeLessThan(DAEMON_GROWTH);
