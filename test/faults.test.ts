@@ -131,12 +131,18 @@ describe('omnishd killed or stopped under a live session', () => {
     expect(meta).toMatchObject({ id, endReason: 'exit', exitCode: 0 });
     expect(sessions(dir.path).map((s) => s.id)).toEqual([id]);
     // One session, byte for byte what the terminal showed: before, during and after the outage.
+    // One gap marks the outage where it began. Usually nothing is lost (0 bytes); on a loaded
+    // machine output can reach the daemon between the check above and the kill (80 bytes once, on
+    // the JavaScript relay in CI): then exactly those bytes are missing, where the gap says.
+    const [gap, ...more] = gaps(id);
+    expect(more).toEqual([]);
+    expect(gap).toMatchObject({ at: beforeKill.length, reason: RECONNECT_REASON });
+    const lost = gap!.lostBytes;
+    const shown = t.bytes();
     const replayed = replay(id);
-    expect(replayed.length).toBe(t.bytes().length);
-    expect(replayed.equals(t.bytes())).toBe(true);
-    // One gap marks the outage where it began: nothing lost (0 bytes), and a reader sees it.
-    expect(gaps(id)).toEqual([{ at: beforeKill.length, lostBytes: 0, reason: RECONNECT_REASON }]);
-    expect(exportedGaps(id)).toEqual([`gap: 0 bytes lost (${RECONNECT_REASON})`]);
+    expect(replayed.length + lost).toBe(shown.length);
+    expect(replayed.equals(Buffer.concat([shown.subarray(0, gap!.at), shown.subarray(gap!.at + lost)]))).toBe(true);
+    expect(exportedGaps(id)).toEqual([`gap: ${lost} bytes lost (${RECONNECT_REASON})`]);
   });
 
   it('SIGKILL with output in flight: what is missing is exactly what the gap counts, where it says', async () => {
