@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropicServer } from '../src/llm/testing/fake-anthropic.js';
 import { omnishAsync, sessions } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { runIn, waitUntil } from './helpers/term.js';
+import { PROMPT_READY, runIn, waitUntil } from './helpers/term.js';
 
 const dir = useTestDir();
 let fake: FakeAnthropicServer;
@@ -21,8 +21,6 @@ afterEach(async () => {
   await fake.close();
 });
 
-/** The integration's prompt-ready mark (B), passed through to the terminal. */
-const PROMPT_READY = /\x1b\]133;B;omnish=[0-9a-f]+\x07/;
 
 const SECRET = 'ghp_0123456789abcdefABCDEF0123456789abcd';
 /** More secrets a terminal shows: an AWS key pair, a database URL with a password, a private key. */

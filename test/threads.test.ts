@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeAnthropicServer } from '../src/llm/testing/fake-anthropic.js';
 import { omnish, omnishAsync, sessions } from './helpers/daemon.js';
 import { useTestDir } from './helpers/fixture.js';
-import { runIn, waitUntil } from './helpers/term.js';
+import { PROMPT_READY, runIn, waitUntil } from './helpers/term.js';
 
 const dir = useTestDir();
 let fake: FakeAnthropicServer;
@@ -21,7 +21,6 @@ afterEach(async () => {
   await fake.close();
 });
 
-const PROMPT_READY = /\x1b\]133;B;omnish=[0-9a-f]+\x07/;
 const KEY_ENV = { OMNISH_TEST_LLM_KEY: 'sk-ant-test-key' };
 const SECRET = 'ghp_0123456789abcdefABCDEF0123456789abcd';
 
